@@ -1,0 +1,313 @@
+"""Articles + label files -> validated units -> a Hugging Face ``datasets.Dataset``.
+
+Layout: ``labels/schema.json`` says which sources exist and where their articles live
+(``"seed": "seeds"``); the labels of article ``seeds/NAME.txt`` are in ``labels/seed/NAME.jsonl``,
+one JSON object a line, one line a unit, in article order. Every error names file:line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import LabelError
+from .fileio import atomic_write, atomic_write_text, sha256_files
+from .schema import Schema, load_schema
+from .segment import split_sentences
+
+if TYPE_CHECKING:  # datasets costs about a second to import: only the functions that need it do
+    import datasets
+
+__all__ = [
+    "LabelledUnit",
+    "Corpus",
+    "DEFAULT_LABELS_DIR",
+    "load_corpus",
+    "validate",
+    "build_dataset",
+    "export",
+    "label_counts",
+    "scaffold",
+]
+
+DEFAULT_LABELS_DIR = Path(__file__).resolve().parent.parent / "labels"
+_REQUIRED = {"index": int, "start": int, "end": int, "text": str}
+_ALLOWED = set(_REQUIRED) | {"topics", "stance", "note"}
+
+
+@dataclass(frozen=True)
+class LabelledUnit:
+    """One hand-labelled unit of one article."""
+
+    doc: str
+    source: str
+    index: int
+    start: int
+    end: int
+    text: str
+    topics: tuple[str, ...]
+    stance: str
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc,
+            "source": self.source,
+            "index": self.index,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "topics": list(self.topics),
+            "stance": self.stance,
+        }
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Every validated unit, the schema they follow, and a hash of the files they came from."""
+
+    schema: Schema
+    units: list[LabelledUnit]
+    data_hash: str
+
+    @property
+    def docs(self) -> list[str]:
+        return sorted({u.doc for u in self.units})
+
+
+def _article_dir(labels_dir: Path, schema: Schema, source: str) -> Path:
+    return labels_dir.parent / schema.sources[source]
+
+
+def _label_dir(labels_dir: Path, source: str) -> Path:
+    return labels_dir / source
+
+
+def _read_article(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LabelError(f"{path}: article is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def _check_line(
+    raw: str, where: str, article: str, schema: Schema, seen: dict[tuple[int, int], str]
+) -> tuple[int, int, int, str, tuple[str, ...], str]:
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise LabelError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise LabelError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - _ALLOWED)
+    if unknown:
+        raise LabelError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    for key, kind in _REQUIRED.items():
+        if not isinstance(obj.get(key), kind) or isinstance(obj.get(key), bool):
+            raise LabelError(f"{where}: '{key}' must be {kind.__name__}, got {obj.get(key)!r}")
+    start, end, text = obj["start"], obj["end"], obj["text"]
+    if not 0 <= start < end <= len(article) or article[start:end] != text:
+        raise LabelError(f"{where}: offsets {start}-{end} do not match the article text {text[:40]!r}")
+    span = (start, end)
+    if span in seen:
+        raise LabelError(f"{where}: duplicate unit (same span as {seen[span]})")
+    seen[span] = where
+    topics, stance = obj.get("topics"), obj.get("stance")
+    if topics is None or stance is None:
+        raise LabelError(f"{where}: unit not labelled yet (topics and stance are required)")
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise LabelError(f"{where}: 'topics' must be a list of topic names")
+    for topic in topics:
+        if topic not in schema.topics:
+            raise LabelError(f"{where}: unknown topic {topic!r} (known: {', '.join(schema.topics)})")
+    if len(set(topics)) != len(topics):
+        raise LabelError(f"{where}: a topic is listed twice")
+    if stance not in schema.stances:
+        raise LabelError(f"{where}: unknown stance {stance!r} (known: {', '.join(schema.stances)})")
+    ordered = tuple(t for t in schema.topics if t in topics)
+    return obj["index"], start, end, text, ordered, stance
+
+
+def _read_label_file(
+    path: Path, article: str, schema: Schema, source: str, errors: list[str]
+) -> list[LabelledUnit]:
+    units: list[LabelledUnit] = []
+    seen: dict[tuple[int, int], str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        errors.append(f"{path}:1: label file is not UTF-8")
+        return units
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            index, start, end, text, topics, stance = _check_line(raw, where, article, schema, seen)
+        except LabelError as exc:
+            errors.append(str(exc))
+            continue
+        if index != len(units):
+            errors.append(f"{where}: index {index} out of order (expected {len(units)})")
+        units.append(LabelledUnit(path.stem, source, len(units), start, end, text, topics, stance))
+    expected = split_sentences(article)
+    labelled = set(seen)
+    for unit in expected:
+        if (unit.start, unit.end) not in labelled:
+            errors.append(
+                f"{path}:{len(lines) + 1}: article unit {unit.index} "
+                f"(chars {unit.start}-{unit.end}, {unit.text[:40]!r}) has no label"
+            )
+    made = {(u.start, u.end) for u in expected}
+    for number, unit in enumerate(units, start=1):
+        if (unit.start, unit.end) not in made:
+            errors.append(f"{path}:{number}: span {unit.start}-{unit.end} is not a unit the splitter cuts")
+    return units
+
+
+def _iter_pairs(labels_dir: Path, schema: Schema, errors: list[str]) -> Iterator[tuple[str, Path, Path]]:
+    for source in schema.sources:
+        article_dir = _article_dir(labels_dir, schema, source)
+        label_dir = _label_dir(labels_dir, source)
+        articles = {p.stem: p for p in sorted(article_dir.glob("*.txt"))}
+        labels = {p.stem: p for p in sorted(label_dir.glob("*.jsonl"))}
+        for stem in sorted(set(articles) - set(labels)):
+            errors.append(f"{articles[stem]}:1: article has no label file {label_dir / (stem + '.jsonl')}")
+        for stem in sorted(labels):
+            if stem not in articles:
+                errors.append(f"{labels[stem]}:1: article {article_dir / (stem + '.txt')} not found")
+                continue
+            yield source, articles[stem], labels[stem]
+
+
+def _collect(labels_dir: Path) -> tuple[Schema, list[LabelledUnit], list[str], list[Path]]:
+    labels_dir = Path(labels_dir)
+    schema = load_schema(labels_dir)
+    errors: list[str] = []
+    units: list[LabelledUnit] = []
+    files: list[Path] = [labels_dir / "schema.json"]
+    docs: dict[str, Path] = {}
+    for source, article_path, label_path in _iter_pairs(labels_dir, schema, errors):
+        if label_path.stem in docs:
+            errors.append(f"{label_path}:1: article name also used by {docs[label_path.stem]}")
+            continue
+        docs[label_path.stem] = label_path
+        try:
+            article = _read_article(article_path)
+        except LabelError as exc:
+            errors.append(str(exc))
+            continue
+        files += [article_path, label_path]
+        units += _read_label_file(label_path, article, schema, source, errors)
+    return schema, units, errors, files
+
+
+def validate(labels_dir: Path = DEFAULT_LABELS_DIR) -> tuple[Corpus | None, list[str]]:
+    """Check every label file; return the corpus (``None`` on any error) and all the errors."""
+    schema, units, errors, files = _collect(Path(labels_dir))
+    if not units and not errors:
+        errors.append(f"{labels_dir}: no labelled units found")
+    if errors:
+        return None, errors
+    return Corpus(schema, units, sha256_files(files, Path(labels_dir).parent)), []
+
+
+def load_corpus(labels_dir: Path = DEFAULT_LABELS_DIR) -> Corpus:
+    """Load and validate the labelled data, raising ``LabelError`` with the first problem."""
+    corpus, errors = validate(labels_dir)
+    if corpus is None:
+        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+        raise LabelError(errors[0] + more)
+    return corpus
+
+
+def build_dataset(corpus: Corpus) -> datasets.Dataset:
+    """The corpus as a ``datasets.Dataset``: topics multi-label, stance a ClassLabel, doc the group."""
+    import datasets
+
+    features = datasets.Features(
+        {
+            "doc": datasets.Value("string"),
+            "source": datasets.ClassLabel(names=list(corpus.schema.sources)),
+            "index": datasets.Value("int32"),
+            "start": datasets.Value("int32"),
+            "end": datasets.Value("int32"),
+            "text": datasets.Value("string"),
+            "topics": datasets.List(datasets.ClassLabel(names=corpus.schema.topic_names)),
+            "stance": datasets.ClassLabel(names=corpus.schema.stance_names),
+        }
+    )
+    return datasets.Dataset.from_list([u.to_record() for u in corpus.units], features=features)
+
+
+def export(corpus: Corpus, fmt: str, out: Path | None) -> str | None:
+    """Write the corpus as JSONL or Parquet to ``out`` (atomically); JSONL text when ``out`` is None."""
+    if fmt == "jsonl":
+        text = "".join(json.dumps(u.to_record(), ensure_ascii=False) + "\n" for u in corpus.units)
+        if out is None:
+            return text
+        atomic_write_text(out, text)
+        return None
+    if fmt == "parquet":
+        if out is None:
+            raise LabelError("parquet export needs --out PATH (it is a binary format)")
+        dataset = build_dataset(corpus)
+        atomic_write(out, lambda tmp: dataset.to_parquet(str(tmp)))
+        return None
+    raise LabelError(f"unknown export format {fmt!r} (use jsonl or parquet)")
+
+
+def label_counts(corpus: Corpus) -> dict[str, dict[str, int]]:
+    """Units per topic, per stance, per source, and units with no topic."""
+    topics = Counter(t for u in corpus.units for t in u.topics)
+    stances = Counter(u.stance for u in corpus.units)
+    sources = Counter(u.source for u in corpus.units)
+    return {
+        "topics": {t: topics[t] for t in corpus.schema.topics},
+        "no topic": {"(none)": sum(1 for u in corpus.units if not u.topics)},
+        "stance": {s: stances[s] for s in corpus.schema.stances},
+        "source": {s: sources[s] for s in corpus.schema.sources},
+        "articles": {"articles": len(corpus.docs), "units": len(corpus.units)},
+    }
+
+
+def scaffold(article: Path, labels_dir: Path = DEFAULT_LABELS_DIR, source: str = "written") -> Path:
+    """Write (or refresh) an unlabelled label file for an article, one line per splitter unit.
+
+    Units whose text is unchanged keep the labels they already had, so an article can be edited
+    after labelling; new units get ``null`` topics and stance, which ``validate`` rejects until a
+    person has labelled them.
+    """
+    labels_dir = Path(labels_dir)
+    schema = load_schema(labels_dir)
+    if source not in schema.sources:
+        raise LabelError(f"unknown source {source!r} (known: {', '.join(schema.sources)})")
+    article = Path(article)
+    expected_dir = _article_dir(labels_dir, schema, source).resolve()
+    if article.resolve().parent != expected_dir:
+        raise LabelError(f"{article}: articles of source {source!r} belong in {expected_dir}")
+    text = _read_article(article)
+    out = _label_dir(labels_dir, source) / f"{article.stem}.jsonl"
+    previous: dict[str, dict[str, Any]] = {}
+    if out.exists():
+        for line in out.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                obj = json.loads(line)
+                previous[obj["text"]] = obj
+    lines = []
+    for unit in split_sentences(text):
+        old = previous.get(unit.text, {})
+        record = {
+            "index": unit.index,
+            "start": unit.start,
+            "end": unit.end,
+            "text": unit.text,
+            "topics": old.get("topics"),
+            "stance": old.get("stance"),
+        }
+        lines.append(json.dumps(record, ensure_ascii=False))
+    atomic_write_text(out, "\n".join(lines) + "\n")
+    return out
