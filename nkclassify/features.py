@@ -1,0 +1,73 @@
+"""Text features by name: every feature set feeds the same linear heads.
+
+``tfidf`` needs only the core dependencies. ``tfidf+static`` adds model2vec static embeddings
+(numpy only at run time, shipped in ``models/static``); ``tfidf+minilm`` adds the full MiniLM
+transformer (torch, an optional extra). Embedding steps are imported only when asked for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import FeatureUnion
+
+__all__ = ["FEATURE_SETS", "make_features", "check_feature_set"]
+
+FEATURE_SETS: tuple[str, ...] = ("tfidf", "tfidf+static", "tfidf+minilm")
+
+# Word uni/bigrams carry the topic words; character n-grams inside word boundaries catch
+# inflections and names ("defect", "defected", "defectors") that few training sentences show.
+WORD_NGRAMS = (1, 2)
+CHAR_NGRAMS = (3, 5)
+
+
+def check_feature_set(name: str) -> str:
+    """Return ``name`` if it is a known feature set, else raise ``ModelError``."""
+    if name not in FEATURE_SETS:
+        raise ModelError(f"unknown feature set {name!r} (choose from {', '.join(FEATURE_SETS)})")
+    return name
+
+
+def make_features(name: str = "tfidf") -> FeatureUnion:
+    """An unfitted scikit-learn ``FeatureUnion`` for the named feature set."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    check_feature_set(name)
+    parts: list[tuple[str, object]] = [
+        (
+            "word",
+            TfidfVectorizer(
+                ngram_range=WORD_NGRAMS,
+                sublinear_tf=True,
+                min_df=1,
+                strip_accents="unicode",
+                dtype=np.float32,
+            ),
+        ),
+        (
+            "char",
+            TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=CHAR_NGRAMS,
+                sublinear_tf=True,
+                min_df=2,
+                strip_accents="unicode",
+                dtype=np.float32,
+            ),
+        ),
+    ]
+    if name == "tfidf+static":
+        from .embed import StaticEmbedding
+
+        parts.append(("static", StaticEmbedding()))
+    elif name == "tfidf+minilm":
+        from .embed import MiniLMEmbedding
+
+        parts.append(("minilm", MiniLMEmbedding()))
+    return FeatureUnion(parts)
