@@ -50,18 +50,21 @@ def make_features(name: str = "tfidf") -> FeatureUnion:
                 dtype=np.float32,
             ),
         ),
-        (
-            "char",
-            TfidfVectorizer(
-                analyzer="char_wb",
-                ngram_range=CHAR_NGRAMS,
-                sublinear_tf=True,
-                min_df=2,
-                strip_accents="unicode",
-                dtype=np.float32,
-            ),
-        ),
     ]
+    if CHAR_NGRAMS is not None:
+        parts.append(
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=CHAR_NGRAMS,
+                    sublinear_tf=True,
+                    min_df=2,
+                    strip_accents="unicode",
+                    dtype=np.float32,
+                ),
+            )
+        )
     if name == "tfidf+static":
         from .embed import StaticEmbedding
 

@@ -231,8 +231,9 @@ def render_plots(report: dict[str, Any]) -> dict[str, bytes]:
     ax.set_xlabel("training articles")
     ax.set_ylabel("score on held-out articles")
     ax.set_ylim(0, 1)
-    ax.set_title("Learning curve")
-    ax.legend()
+    ax.set_title("Learning curve" if curve else "Learning curve (not computed)")
+    if curve:
+        ax.legend()
     save(fig, "learning_curve.png")
 
     fig, ax = plt.subplots(figsize=(6.5, 3.6))

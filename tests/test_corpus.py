@@ -27,7 +27,9 @@ def corpus():
 
 def test_runs_detects_a_copied_phrase():
     seed = "the soldiers are currently imprisoned for attempted defection in a camp"
-    assert runs("Reports say the soldiers are currently imprisoned for attempted defection in a camp.") & runs(seed)
+    assert runs(
+        "Reports say the soldiers are currently imprisoned for attempted defection in a camp."
+    ) & runs(seed)
     assert not runs("Both soldiers now sit in prison, accused of trying to defect.") & runs(seed)
 
 
@@ -35,14 +37,20 @@ def test_written_units_share_no_run_of_eight_words_with_a_seed(corpus):
     seed_runs: set[tuple[str, ...]] = set()
     for article in sorted((REPO / "seeds").glob("*.txt")):
         seed_runs |= runs(article.read_text(encoding="utf-8"))
-    copied = [f"{u.doc}:{u.index}: {u.text}" for u in corpus.units if u.source == "written" and runs(u.text) & seed_runs]
+    copied = [
+        f"{u.doc}:{u.index}: {u.text}"
+        for u in corpus.units
+        if u.source == "written" and runs(u.text) & seed_runs
+    ]
     assert copied == []
 
 
 def test_written_articles_are_kept_apart_and_recorded_as_written(corpus):
     written = {u.doc for u in corpus.units if u.source == "written"}
     assert written == {p.stem for p in (REPO / "seeds" / "written").glob("*.txt")}
-    assert {u.doc for u in corpus.units if u.source == "seed"} == {p.stem for p in (REPO / "seeds").glob("*.txt")}
+    assert {u.doc for u in corpus.units if u.source == "seed"} == {
+        p.stem for p in (REPO / "seeds").glob("*.txt")
+    }
 
 
 def test_coverage_targets(corpus):
