@@ -141,18 +141,20 @@ def _read_label_file(
     except UnicodeDecodeError:
         errors.append(f"{path}:1: label file is not UTF-8")
         return units
+    position = 0  # every non-blank line is one unit, valid or not, so one bad line gives one error
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         where = f"{path}:{number}"
+        position += 1
         try:
             index, start, end, text, topics, stance = _check_line(raw, where, article, schema, seen)
         except LabelError as exc:
             errors.append(str(exc))
             continue
-        if index != len(units):
-            errors.append(f"{where}: index {index} out of order (expected {len(units)})")
-        units.append(LabelledUnit(path.stem, source, len(units), start, end, text, topics, stance))
+        if index != position - 1:
+            errors.append(f"{where}: index {index} out of order (expected {position - 1})")
+        units.append(LabelledUnit(path.stem, source, index, start, end, text, topics, stance))
     expected = split_sentences(article)
     labelled = set(seen)
     for unit in expected:

@@ -48,7 +48,7 @@ def test_fit_is_deterministic_and_thresholds_are_per_topic(seed_labels):
     assert np.array_equal(a.topic_proba, b.topic_proba) and np.array_equal(a.stance, b.stance)
     assert np.array_equal(first.thresholds_, second.thresholds_)
     assert len(set(first.thresholds_)) > 1  # tuned per topic, not one global cut
-    assert np.all((a.topics == (a.topic_proba >= first.thresholds_)))
+    assert np.all(a.topics == (a.topic_proba >= first.thresholds_))
 
 
 def test_a_topic_never_seen_gets_a_constant_answer(seed_labels):

@@ -19,7 +19,9 @@ def test_headline_and_caption_lines_are_units_of_their_own():
 
 
 def test_abbreviations_do_not_end_sentences():
-    units = texts(split_sentences("The U.S. Treasury named two firms. Dr. Kim met Mr. Ri at 3 p.m. on Monday."))
+    units = texts(
+        split_sentences("The U.S. Treasury named two firms. Dr. Kim met Mr. Ri at 3 p.m. on Monday.")
+    )
     assert units == ["The U.S. Treasury named two firms.", "Dr. Kim met Mr. Ri at 3 p.m. on Monday."]
 
 
@@ -46,7 +48,9 @@ def test_split_lines_keeps_each_line_whole():
     assert units[1].start == 13
 
 
-@given(st.lists(st.sampled_from(list("ab .!?\n“”\"'US\t") + ["Dr.", " the ", "U.S."]), max_size=80).map("".join))
+@given(
+    st.lists(st.sampled_from(list("ab .!?\n“”\"'US\t") + ["Dr.", " the ", "U.S."]), max_size=80).map("".join)
+)
 def test_units_are_exact_ordered_and_stripped(article):
     previous_end = 0
     for unit in split_sentences(article):
