@@ -142,7 +142,7 @@ def train_cli(
     out: Annotated[Path | None, typer.Option("--out", help="Model file (card written beside it).")] = None,
     seed: SeedOpt = 0,
     features: Annotated[
-        str, typer.Option("--features", help="tfidf, tfidf+static or tfidf+minilm.")
+        str, typer.Option("--features", help="tfidf, tfidf+char, tfidf+static or tfidf+minilm.")
     ] = "tfidf",
     cv_folds: Annotated[
         int, typer.Option("--cv-folds", help="Grouped folds for the card's scores; 0 skips.")

@@ -1,8 +1,13 @@
 """Text features by name: every feature set feeds the same linear heads.
 
-``tfidf`` needs only the core dependencies. ``tfidf+static`` adds model2vec static embeddings
-(numpy only at run time, shipped in ``models/static``); ``tfidf+minilm`` adds the full MiniLM
-transformer (torch, an optional extra). Embedding steps are imported only when asked for.
+- ``tfidf``: word uni- and bigrams (core dependencies only; the fastest).
+- ``tfidf+char``: plus character 3-5-grams inside word boundaries, which catch inflections and
+  names ("defect", "defected", "defectors") that few training sentences show; several times slower.
+- ``tfidf+static``: word TF-IDF plus model2vec static sentence embeddings (numpy only at run time,
+  the model shipped in ``models/static``; extra ``static``).
+- ``tfidf+minilm``: word TF-IDF plus the full MiniLM transformer (torch; extra ``minilm``).
+
+Embedding steps are imported only when a feature set asks for them.
 """
 
 from __future__ import annotations
@@ -18,10 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FEATURE_SETS", "make_features", "check_feature_set"]
 
-FEATURE_SETS: tuple[str, ...] = ("tfidf", "tfidf+static", "tfidf+minilm")
-
-# Word uni/bigrams carry the topic words; character n-grams inside word boundaries catch
-# inflections and names ("defect", "defected", "defectors") that few training sentences show.
+FEATURE_SETS: tuple[str, ...] = ("tfidf", "tfidf+char", "tfidf+static", "tfidf+minilm")
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)
 
@@ -51,7 +53,7 @@ def make_features(name: str = "tfidf") -> FeatureUnion:
             ),
         ),
     ]
-    if CHAR_NGRAMS is not None:
+    if name == "tfidf+char":
         parts.append(
             (
                 "char",

@@ -178,3 +178,34 @@ def test_evaluate_errors_write_nothing(tiny_corpus, tmp_path):
         invoke("train", "--labels", tiny_corpus, "--out", tmp_path / "m.joblib"), 1, "alpha.jsonl:1:"
     )
     assert not (tmp_path / "m.joblib").exists()
+
+
+def test_static_feature_set_trains_tags_and_explains(seed_labels, tmp_path):
+    pytest.importorskip("model2vec")
+    model = tmp_path / "static.joblib"
+    result = invoke(
+        "train", "--labels", seed_labels, "--out", model, "--features", "tfidf+static", "--cv-folds", "0"
+    )
+    assert result.exit_code == 0, result.stderr
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["features"] == "tfidf+static" and card["embedding"]["source_model"].endswith(
+        "all-MiniLM-L6-v2"
+    )
+    assert model.stat().st_size < 5_000_000  # the embedding model is not pickled into the tagger
+    tagged = invoke(
+        "tag", "--model", model, "--lines", "--format", "jsonl", stdin=b"Two soldiers fled their base."
+    )
+    assert tagged.exit_code == 0 and json.loads(tagged.stdout)["stance"] in {"against", "favor", "none"}
+    explained = invoke("explain", "--model", model, "Two soldiers fled their base.")
+    assert "[sentence embedding, all dimensions]" in explained.stdout
+
+
+def test_minilm_without_its_extra_is_one_clear_line(seed_labels, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails, installed or not
+    result = invoke(
+        "train", "--labels", seed_labels, "--out", tmp_path / "m.joblib", "--features", "tfidf+minilm"
+    )
+    one_line_error(result, 1, 'pip install -e ".[minilm]"')
+    assert not (tmp_path / "m.joblib").exists()

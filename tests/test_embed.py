@@ -32,6 +32,7 @@ SENTENCES = [
 ]
 LABELS = [1, 1, 1, 1, 0, 0, 0, 0]
 
+
 @pytest.fixture(scope="module")
 def static() -> StaticEmbedding:
     pytest.importorskip("model2vec")

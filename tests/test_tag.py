@@ -45,3 +45,30 @@ def test_explain_names_ngrams_behind_each_decision(seed_model):
     assert evidence and all(e["weight"] > 0 for e in explanation.topics["defection"]["evidence"])
     assert any("defection" in f or "fled" in f for f in evidence)
     assert explanation.stance["label"] in tagger.stance_names and explanation.stance["evidence"]
+
+
+def test_stale_shipped_model_is_rebuilt_into_the_cache(seed_model, seed_labels, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    import nkclassify.dataset as dataset
+    import nkclassify.tag as tag
+    from nkclassify.store import card_path
+
+    shipped = tmp_path / "shipped" / "nkclassify.joblib"
+    shipped.parent.mkdir()
+    for suffix in (".joblib", ".json", ".md"):
+        shutil.copy(seed_model.with_suffix(suffix), shipped.with_suffix(suffix))
+    card = json.loads(card_path(shipped).read_text())
+    card["versions"]["scikit-learn"] = "0.0.1"
+    card_path(shipped).write_text(json.dumps(card))
+    monkeypatch.setattr(tag, "DEFAULT_MODEL_PATH", shipped)
+    monkeypatch.setattr(tag, "CACHE_DIR", tmp_path / "cache")
+    real_load = dataset.load_corpus
+    monkeypatch.setattr(dataset, "load_corpus", lambda labels_dir=None: real_load(seed_labels))
+
+    tagger = Tagger.load()
+    assert "rebuilt it from the shipped labels" in tagger.notes[0]
+    assert list((tmp_path / "cache").glob("*.joblib"))
+    assert tagger.tag("Workers fled.")[0]["stance"] in tagger.stance_names
+    assert "using rebuilt model" in Tagger.load().notes[0]  # second time: the cached rebuild
