@@ -41,32 +41,13 @@ def make_features(name: str = "tfidf") -> FeatureUnion:
     from sklearn.pipeline import FeatureUnion
 
     check_feature_set(name)
-    parts: list[tuple[str, object]] = [
-        (
-            "word",
-            TfidfVectorizer(
-                ngram_range=WORD_NGRAMS,
-                sublinear_tf=True,
-                min_df=1,
-                strip_accents="unicode",
-                dtype=np.float32,
-            ),
-        ),
-    ]
+
+    def tfidf(**options: object) -> TfidfVectorizer:
+        return TfidfVectorizer(sublinear_tf=True, strip_accents="unicode", dtype=np.float32, **options)
+
+    parts: list[tuple[str, object]] = [("word", tfidf(ngram_range=WORD_NGRAMS, min_df=1))]
     if name == "tfidf+char":
-        parts.append(
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=CHAR_NGRAMS,
-                    sublinear_tf=True,
-                    min_df=2,
-                    strip_accents="unicode",
-                    dtype=np.float32,
-                ),
-            )
-        )
+        parts.append(("char", tfidf(analyzer="char_wb", ngram_range=CHAR_NGRAMS, min_df=2)))
     if name == "tfidf+static":
         from .embed import StaticEmbedding
 

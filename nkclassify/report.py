@@ -48,24 +48,23 @@ def summary_rows(run: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _prf_rows(per_label: dict[str, dict[str, Any]], totals: list[tuple[str, float]]) -> list[list[Any]]:
+    rows = [[name, m["precision"], m["recall"], m["f1"], m["support"]] for name, m in per_label.items()]
+    return rows + [[name, "", "", value, ""] for name, value in totals]
+
+
 def topic_rows(run: dict[str, Any]) -> list[list[Any]]:
     topics = run["pooled"]["topics"]
-    rows = [
-        [name, m["precision"], m["recall"], m["f1"], m["support"]] for name, m in topics["per_topic"].items()
-    ]
-    rows.append(["micro avg", "", "", topics["micro_f1"], ""])
-    rows.append(["macro avg", "", "", topics["macro_f1"], ""])
-    return rows
+    return _prf_rows(
+        topics["per_topic"], [("micro avg", topics["micro_f1"]), ("macro avg", topics["macro_f1"])]
+    )
 
 
 def stance_rows(run: dict[str, Any]) -> list[list[Any]]:
     stance = run["pooled"]["stance"]
-    rows = [
-        [name, m["precision"], m["recall"], m["f1"], m["support"]] for name, m in stance["per_class"].items()
-    ]
-    rows.append(["macro F1", "", "", stance["macro_f1"], ""])
-    rows.append(["F_avg (favor, against)", "", "", stance["f_avg"], ""])
-    return rows
+    return _prf_rows(
+        stance["per_class"], [("macro F1", stance["macro_f1"]), ("F_avg (favor, against)", stance["f_avg"])]
+    )
 
 
 def comparison_rows(report: dict[str, Any]) -> list[list[Any]]:

@@ -93,20 +93,23 @@ class Tagger:
         if not texts:
             return []
         prediction = self.model.predict(list(texts))
+        # Rounded and converted in bulk: per-value Python calls would cost more than the model.
+        topic_proba = np.round(prediction.topic_proba, 4).tolist()
+        stance_proba = np.round(prediction.stance_proba, 4).tolist()
+        chosen = prediction.topics.tolist()
+        stance = prediction.stance.tolist()
+        topic_names, stance_names = self.topic_names, self.stance_names
         records = []
         for i, text in enumerate(texts):
-            topic_scores = {
-                n: round(float(p), 4) for n, p in zip(self.topic_names, prediction.topic_proba[i])
-            }
-            stance_scores = {
-                n: round(float(p), 4) for n, p in zip(self.stance_names, prediction.stance_proba[i])
-            }
             records.append(
                 {
                     "text": text,
-                    "topics": [n for n, on in zip(self.topic_names, prediction.topics[i]) if on],
-                    "stance": self.stance_names[int(prediction.stance[i])],
-                    "scores": {"topics": topic_scores, "stance": stance_scores},
+                    "topics": [n for n, on in zip(topic_names, chosen[i]) if on],
+                    "stance": stance_names[stance[i]],
+                    "scores": {
+                        "topics": dict(zip(topic_names, topic_proba[i])),
+                        "stance": dict(zip(stance_names, stance_proba[i])),
+                    },
                 }
             )
         return records
