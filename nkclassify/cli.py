@@ -6,6 +6,7 @@ library raises on purpose (``NKError``) become one line on standard error and ex
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,6 +46,12 @@ def run(call: Callable[[], T]) -> T:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+    except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
+        if os.environ.get("NKCLASSIFY_DEBUG"):
+            raise
+        raise fail(
+            f"unexpected {type(exc).__name__}: {exc} (set NKCLASSIFY_DEBUG=1 for the traceback)"
+        ) from None
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -122,7 +122,10 @@ class TopicStanceModel(BaseEstimator):
                 topic_heads.append(float(column[0]) if len(column) else 0.0)
             else:
                 topic_heads.append(clone(topic_proto).fit(x, column))
-        stance_head = clone(stance_proto).fit(x, y_stance)
+        if len(np.unique(y_stance)) < 2:  # one stance only (a tiny training set): constant answer
+            stance_head = int(y_stance[0])
+        else:
+            stance_head = clone(stance_proto).fit(x, y_stance)
         return features, topic_heads, stance_head
 
     @staticmethod
@@ -137,7 +140,10 @@ class TopicStanceModel(BaseEstimator):
 
     def _stance_proba(self, head, x) -> np.ndarray:
         proba = np.zeros((x.shape[0], self.n_stances))
-        proba[:, head.classes_] = head.predict_proba(x)
+        if isinstance(head, int):
+            proba[:, head] = 1.0
+        else:
+            proba[:, head.classes_] = head.predict_proba(x)
         return proba
 
     def fit(

@@ -208,8 +208,13 @@ class Tagger:
         explanation.best_rejected_topic = best_rejected
         stance_index = int(prediction.stance[0])
         head = self.model.stance_head_
-        class_row = list(head.classes_).index(stance_index)
-        coef = head.coef_[class_row] if head.coef_.shape[0] > 1 else head.coef_[0] * (1 if class_row else -1)
+        if isinstance(head, int):  # trained on one stance only: nothing weighed the decision
+            coef = np.zeros(x.shape[1])
+        else:
+            class_row = list(head.classes_).index(stance_index)
+            coef = (
+                head.coef_[class_row] if head.coef_.shape[0] > 1 else head.coef_[0] * (1 if class_row else -1)
+            )
         explanation.stance = {
             "label": self.stance_names[stance_index],
             "probability": round(float(prediction.stance_proba[0, stance_index]), 4),

@@ -66,3 +66,10 @@ def test_unknown_feature_set_is_refused(seed_labels):
     data = label_matrix(load_corpus(seed_labels))
     with pytest.raises(ModelError, match="unknown feature set 'bert'"):
         TopicStanceModel(features="bert").fit(data.texts, data.topics, data.stance)
+
+
+def test_one_stance_only_gives_a_constant_stance(seed_labels):
+    data = label_matrix(load_corpus(seed_labels))
+    model = TopicStanceModel(threshold_folds=0).fit(data.texts, data.topics, np.full(len(data.texts), 2))
+    prediction = model.predict(["Workers fled.", "A storm hit Busan."])
+    assert prediction.stance.tolist() == [2, 2] and prediction.stance_proba[:, 2].tolist() == [1.0, 1.0]
