@@ -13,10 +13,14 @@ __all__ = ["FORMATS", "jsonl_lines", "csv_header", "csv_rows", "table_block", "e
 FORMATS = ("table", "jsonl", "csv")
 
 
+_KEYS = ("source", "index", "text", "topics", "stance", "scores")
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # built once: json.dumps(..., ensure_ascii=False) rebuilds it
+
+
 def jsonl_lines(units: Sequence[dict[str, Any]]) -> str:
     """One JSON object per unit, keys exactly source, index, text, topics, stance, scores."""
-    keys = ("source", "index", "text", "topics", "stance", "scores")
-    return "".join(json.dumps({k: u[k] for k in keys}, ensure_ascii=False) + "\n" for u in units)
+    encode = _ENCODER.encode
+    return "".join(encode(u if tuple(u) == _KEYS else {k: u[k] for k in _KEYS}) + "\n" for u in units)
 
 
 def csv_header(topic_names: Sequence[str], stance_names: Sequence[str]) -> str:

@@ -98,10 +98,20 @@ def main() -> None:
         cli, rss = run_cli(
             ["tag", "--lines", "--format", "jsonl", "--quiet", "--model", str(args.model)], lines_file
         )
+        one_line = tmp_path / "one.txt"
+        one_line.write_text(texts[0] + "\n", encoding="utf-8")
+        startup, _ = run_cli(
+            ["tag", "--lines", "--format", "jsonl", "--quiet", "--model", str(args.model)], one_line
+        )
         rows += [
             (f"tag --lines, {len(texts):,} sentences (CLI, JSONL)", f"{len(texts) / cli:,.0f} sentences/s"),
             ("same batch, fitted pipeline called directly", f"{len(texts) / direct:,.0f} sentences/s"),
             ("CLI overhead over the direct call (target <= 25%)", f"{(cli - direct) / direct:+.0%}"),
+            ("CLI start-up alone (imports, model load, one line)", f"{startup:.2f} s"),
+            (
+                "CLI overhead without start-up (split, records, JSON)",
+                f"{(cli - startup - direct) / direct:+.0%}",
+            ),
         ]
 
         articles = tmp_path / "articles"
