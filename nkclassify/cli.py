@@ -270,7 +270,7 @@ def tag_cli(
     2 some inputs were skipped (each named on standard error).
     """
     from .fileio import atomic_write_text
-    from .inputs import Problem, iter_documents, iter_line_chunks
+    from .inputs import Problem
     from .output import FORMATS, csv_header, csv_rows, jsonl_lines, table_block
     from .tag import Tagger, summarise
 
@@ -281,9 +281,6 @@ def tag_cli(
     for note in tagger.notes:
         typer.echo(f"note: {note}", err=True)
     sources = paths or ["-"]
-    stdin = sys.stdin.buffer
-    streaming = lines and sources == ["-"]
-    documents = iter_line_chunks(stdin) if streaming else iter_documents(sources, stdin)
     bar = _progress_bar(
         not quiet and (len(sources) > 1 or "-" in sources or any(Path(p).is_dir() for p in sources)),
         unit="unit",
@@ -294,7 +291,7 @@ def tag_cli(
         emit(csv_header(tagger.topic_names, tagger.stance_names))
     skipped = 0
     try:
-        for result in tagger.tag_documents(documents, lines=lines, continue_index=streaming):
+        for result in tagger.tag_inputs(sources, sys.stdin.buffer, lines=lines):
             if isinstance(result, Problem):
                 skipped += 1
                 typer.echo(f"error: {result.source}: {result.message}", err=True)

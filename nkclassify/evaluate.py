@@ -194,6 +194,14 @@ def _fit(train: LabelMatrix, features: str, seed: int, threshold_folds: int = 5)
     return model.fit(train.texts, train.topics, train.stance, groups=list(train.groups))
 
 
+def _fit_and_predict(train: LabelMatrix, test: LabelMatrix, features: str, seed: int):
+    """Fit on ``train`` and predict ``test``: the model, its prediction and the predict seconds."""
+    model = _fit(train, features, seed)
+    started = time.perf_counter()
+    prediction = model.predict(test.texts)
+    return model, prediction, time.perf_counter() - started
+
+
 def _check_folds(data: LabelMatrix, folds: int) -> None:
     n_docs = len(np.unique(data.groups))
     if folds < 2:
@@ -231,10 +239,8 @@ def cross_validate(
             if progress:
                 progress(f"{features}: repeat {repeat + 1}/{repeats}, fold {number}/{len(splits)}")
             train, test = data.subset(train_idx), data.subset(test_idx)
-            model = _fit(train, features, seed)
-            started = time.perf_counter()
-            prediction = model.predict(test.texts)
-            predict_seconds += time.perf_counter() - started
+            model, prediction, seconds = _fit_and_predict(train, test, features, seed)
+            predict_seconds += seconds
             predicted += len(test.texts)
             fold_rows["model"].append(_score(test, prediction.topics, prediction.stance)[2])
             for strategy, key in (("most_frequent", "majority"), ("stratified", "stratified")):
@@ -294,9 +300,9 @@ def learning_curve(
             docs = np.unique(data.groups[train_idx])
             chosen = set(rng.choice(docs, size=size, replace=False))
             keep = train_idx[np.isin(data.groups[train_idx], list(chosen))]
-            model = _fit(data.subset(keep), features, seed)
-            prediction = model.predict(data.subset(test_idx).texts)
-            rows.append(_score(data.subset(test_idx), prediction.topics, prediction.stance)[2])
+            test = data.subset(test_idx)
+            _, prediction, _ = _fit_and_predict(data.subset(keep), test, features, seed)
+            rows.append(_score(test, prediction.topics, prediction.stance)[2])
         stats = _mean_std(rows)
         curve.append(
             {
@@ -316,9 +322,8 @@ def transfer(
     test_idx = np.flatnonzero(data.sources == test_source)
     if not len(train_idx) or not len(test_idx):
         raise EvaluationError(f"transfer {train_source} -> {test_source}: a source has no units")
-    model = _fit(data.subset(train_idx), features, seed)
     test = data.subset(test_idx)
-    prediction = model.predict(test.texts)
+    _, prediction, _ = _fit_and_predict(data.subset(train_idx), test, features, seed)
     topics, stance, summary = _score(test, prediction.topics, prediction.stance)
     return {
         "train": train_source,

@@ -133,6 +133,8 @@ def load_model(path: Path = DEFAULT_MODEL_PATH) -> StoredModel:
 
 def render_markdown_card(card: dict[str, Any]) -> str:
     """A short human-readable card: what the model is, what it was trained on, how good it is."""
+    from .report import markdown_table
+
     versions = ", ".join(f"{k} {v}" for k, v in card["versions"].items())
     lines = [
         "# nkclassify model card",
@@ -148,20 +150,17 @@ def render_markdown_card(card: dict[str, Any]) -> str:
         "",
         "## Topic thresholds",
         "",
-        "| topic | threshold |",
-        "|---|---|",
+        markdown_table(["topic", "threshold"], [[t, v] for t, v in card.get("thresholds", {}).items()]),
     ]
-    lines += [f"| {t} | {v:.3f} |" for t, v in card.get("thresholds", {}).items()]
     scores = card.get("cv")
     if scores:
+        rows = [[k, v["mean"], v["std"]] for k, v in scores.get("summary", {}).items()]
         lines += [
             "",
             f"## Cross-validation ({scores.get('scheme', '')})",
             "",
-            "| metric | mean | std |",
-            "|---|---|---|",
+            markdown_table(["metric", "mean", "std"], rows),
         ]
-        lines += [f"| {k} | {v['mean']:.3f} | {v['std']:.3f} |" for k, v in scores.get("summary", {}).items()]
     embedding = card.get("embedding")
     if embedding:
         lines += ["", "## Embedding model", "", "```json", json.dumps(embedding, indent=2), "```"]

@@ -12,12 +12,12 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from .errors import ModelError
-from .inputs import Document, Problem
+from .inputs import Document, Problem, iter_documents, iter_line_chunks
 from .segment import split_lines, split_sentences
 from .store import DEFAULT_MODEL_PATH, StaleModelError, StoredModel, load_model
 
@@ -120,7 +120,20 @@ class Tagger:
 
     def tag_article(self, text: str, lines: bool = False) -> list[dict[str, Any]]:
         """Split an article into sentences (or lines) and tag each, with offsets."""
-        return self.tag_documents([Document("-", text)], lines=lines).__next__().units
+        return next(self.tag_documents([Document("-", text)], lines=lines)).units
+
+    def tag_inputs(
+        self, paths: Sequence[str], stdin: BinaryIO | None, lines: bool = False
+    ) -> Iterator[TaggedDocument | Problem]:
+        """Tag what a user named: files, folders, or ``-``/nothing for standard input.
+
+        Standard input alone in ``lines`` mode is read in chunks, so output streams as input
+        arrives and the unit index runs on across chunks.
+        """
+        sources = list(paths) or ["-"]
+        streaming = lines and sources == ["-"]
+        documents = iter_line_chunks(stdin) if streaming and stdin else iter_documents(sources, stdin)
+        return self.tag_documents(documents, lines=lines, continue_index=streaming)
 
     def tag_documents(
         self,
