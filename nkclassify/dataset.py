@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +72,7 @@ class Corpus:
     schema: Schema
     units: list[LabelledUnit]
     data_hash: str
+    articles: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc -> events, composite, ...
 
     @property
     def docs(self) -> list[str]:
@@ -207,14 +208,64 @@ def _collect(labels_dir: Path) -> tuple[Schema, list[LabelledUnit], list[str], l
     return schema, units, errors, files
 
 
+ARTICLES_FILE = "articles.jsonl"
+_ARTICLE_KEYS = {"doc": str, "events": list, "facts": list, "composite": bool, "kind": str}
+
+
+def _read_articles(labels_dir: Path, docs: set[str], errors: list[str]) -> dict[str, dict[str, Any]]:
+    """``labels/articles.jsonl``: per article, the real-world events it tells and whether it is a composite.
+
+    Optional; when present it must describe every article, since event-grouped evaluation relies on it.
+    """
+    path = labels_dir / ARTICLES_FILE
+    if not path.exists():
+        return {}
+    articles: dict[str, dict[str, Any]] = {}
+    number = 0
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if (
+            not isinstance(obj, dict)
+            or set(obj) - set(_ARTICLE_KEYS)
+            or "doc" not in obj
+            or "events" not in obj
+        ):
+            errors.append(f"{where}: expected an object with doc, events (and facts, composite, kind)")
+            continue
+        bad = [k for k, kind in _ARTICLE_KEYS.items() if k in obj and not isinstance(obj[k], kind)]
+        if bad or not obj["events"] or not all(isinstance(e, str) and e for e in obj["events"]):
+            errors.append(
+                f"{where}: {', '.join(bad) or 'events'} has the wrong type (events: non-empty list of ids)"
+            )
+            continue
+        if obj["doc"] not in docs:
+            errors.append(f"{where}: article {obj['doc']!r} has no label file")
+        elif obj["doc"] in articles:
+            errors.append(f"{where}: article {obj['doc']!r} listed twice")
+        articles[obj["doc"]] = obj
+    for doc in sorted(docs - set(articles)):
+        errors.append(f"{path}:{number + 1}: article {doc!r} has no events line")
+    return articles
+
+
 def validate(labels_dir: Path = DEFAULT_LABELS_DIR) -> tuple[Corpus | None, list[str]]:
     """Check every label file; return the corpus (``None`` on any error) and all the errors."""
     schema, units, errors, files = _collect(Path(labels_dir))
     if not units and not errors:
         errors.append(f"{labels_dir}: no labelled units found")
+    articles = _read_articles(Path(labels_dir), {u.doc for u in units}, errors)
+    if articles:
+        files.append(Path(labels_dir) / ARTICLES_FILE)
     if errors:
         return None, errors
-    return Corpus(schema, units, sha256_files(files, Path(labels_dir).parent)), []
+    return Corpus(schema, units, sha256_files(files, Path(labels_dir).parent), articles), []
 
 
 def load_corpus(labels_dir: Path = DEFAULT_LABELS_DIR) -> Corpus:

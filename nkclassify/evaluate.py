@@ -52,6 +52,20 @@ class LabelMatrix:
     sources: np.ndarray  # (n,) source name
     topic_names: list[str]
     stance_names: list[str]
+    events: np.ndarray | None = None  # (n,) event group: articles linked by a shared event
+    polar: tuple[str, ...] = ("favor", "against")
+
+    @property
+    def Y(self) -> np.ndarray:
+        """Topic indicators and the stance index side by side: the estimator's ``Y``."""
+        return np.column_stack([self.topics, self.stance])
+
+    def group_of(self, by: str) -> np.ndarray:
+        if by == "event":
+            if self.events is None:
+                raise EvaluationError("the corpus records no events (labels/articles.jsonl)")
+            return self.events
+        return self.groups
 
     def subset(self, index: np.ndarray) -> LabelMatrix:
         return LabelMatrix(
@@ -62,6 +76,8 @@ class LabelMatrix:
             self.sources[index],
             self.topic_names,
             self.stance_names,
+            None if self.events is None else self.events[index],
+            self.polar,
         )
 
 
@@ -70,6 +86,7 @@ def label_matrix(corpus: Corpus) -> LabelMatrix:
     stance_names = corpus.schema.stance_names
     topics = np.array([[int(t in u.topics) for t in topic_names] for u in corpus.units], dtype=int)
     topics = topics.reshape(len(corpus.units), len(topic_names))
+    groups = event_groups(corpus)
     return LabelMatrix(
         texts=[u.text for u in corpus.units],
         topics=topics,
@@ -78,67 +95,93 @@ def label_matrix(corpus: Corpus) -> LabelMatrix:
         sources=np.array([u.source for u in corpus.units]),
         topic_names=topic_names,
         stance_names=stance_names,
+        events=None if groups is None else np.array([groups[u.doc] for u in corpus.units]),
+        polar=tuple(corpus.schema.polar),
     )
 
 
-def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+def event_groups(corpus: Corpus) -> dict[str, str] | None:
+    """Article -> event group: articles that share any event end up in one group (union-find).
+
+    So a split by these groups never has one real-world event on both sides, even when an article
+    tells two events and each is retold elsewhere.
+    """
+    if not corpus.articles:
+        return None
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for doc in corpus.docs:
+        events = corpus.articles.get(doc, {}).get("events") or [f"doc:{doc}"]
+        for event in events:
+            a, b = find("doc:" + doc), find("event:" + event)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {doc: find("doc:" + doc) for doc in corpus.docs}
 
 
 def topic_metrics(y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
     """Per-topic precision/recall/F1/support and confusion counts; micro and macro F1."""
-    y_true = np.asarray(y_true, dtype=bool)
-    y_pred = np.asarray(y_pred, dtype=bool)
-    per_topic: dict[str, dict[str, float]] = {}
-    totals = np.zeros(3, dtype=int)
-    for k, name in enumerate(names):
-        t, p = y_true[:, k], y_pred[:, k]
-        tp, fp, fn = int(np.sum(t & p)), int(np.sum(~t & p)), int(np.sum(t & ~p))
-        tn = int(np.sum(~t & ~p))
-        precision, recall, f1 = _prf(tp, fp, fn)
-        per_topic[name] = {
-            "precision": precision,
-            "recall": recall,
-            "f1": f1,
-            "support": int(t.sum()),
-            "tp": tp,
-            "fp": fp,
-            "fn": fn,
-            "tn": tn,
+    from sklearn.metrics import f1_score, multilabel_confusion_matrix, precision_recall_fscore_support
+
+    y_true = np.asarray(y_true, dtype=int).reshape(len(y_true), len(names))
+    y_pred = np.asarray(y_pred, dtype=int).reshape(len(y_pred), len(names))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, average=None, labels=range(len(names)), zero_division=0
+    )
+    confusion = multilabel_confusion_matrix(y_true, y_pred, labels=range(len(names)))
+    per_topic = {
+        name: {
+            "precision": float(precision[k]),
+            "recall": float(recall[k]),
+            "f1": float(f1[k]),
+            "support": int(support[k]),
+            "tp": int(confusion[k, 1, 1]),
+            "fp": int(confusion[k, 0, 1]),
+            "fn": int(confusion[k, 1, 0]),
+            "tn": int(confusion[k, 0, 0]),
         }
-        totals += (tp, fp, fn)
-    micro = _prf(*totals)[2]
-    macro = float(np.mean([m["f1"] for m in per_topic.values()])) if per_topic else 0.0
-    return {"per_topic": per_topic, "micro_f1": micro, "macro_f1": macro}
+        for k, name in enumerate(names)
+    }
+    return {
+        "per_topic": per_topic,
+        "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
+        "macro_f1": float(np.mean(f1)) if len(names) else 0.0,
+    }
 
 
-def stance_metrics(y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
-    """Per-class P/R/F1, macro F1, SemEval-2016 F_avg (mean F1 of favor and against), confusion."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    per_class: dict[str, dict[str, float]] = {}
-    for k, name in enumerate(names):
-        tp = int(np.sum((y_true == k) & (y_pred == k)))
-        fp = int(np.sum((y_true != k) & (y_pred == k)))
-        fn = int(np.sum((y_true == k) & (y_pred != k)))
-        precision, recall, f1 = _prf(tp, fp, fn)
-        per_class[name] = {
-            "precision": precision,
-            "recall": recall,
-            "f1": f1,
-            "support": int(np.sum(y_true == k)),
+def stance_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str], polar: Sequence[str] = ("favor", "against")
+) -> dict[str, Any]:
+    """Per-class P/R/F1, macro F1, F_avg (mean F1 of the polar classes the schema names), confusion."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    labels = list(range(len(names)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, average=None, labels=labels, zero_division=0
+    )
+    per_class = {
+        name: {
+            "precision": float(precision[k]),
+            "recall": float(recall[k]),
+            "f1": float(f1[k]),
+            "support": int(support[k]),
         }
-    confusion = [
-        [int(np.sum((y_true == i) & (y_pred == j))) for j in range(len(names))] for i in range(len(names))
-    ]
-    polar = [per_class[n]["f1"] for n in ("favor", "against") if n in per_class]
+        for k, name in enumerate(names)
+    }
+    missing = [p for p in polar if p not in per_class]
+    if missing:
+        raise EvaluationError(f"polar stance label(s) {', '.join(missing)} not in the schema's stances")
     return {
         "per_class": per_class,
-        "macro_f1": float(np.mean([m["f1"] for m in per_class.values()])),
-        "f_avg": float(np.mean(polar)) if polar else 0.0,
-        "confusion": confusion,
+        "macro_f1": float(np.mean(f1)),
+        "f_avg": float(np.mean([per_class[p]["f1"] for p in polar])) if polar else 0.0,
+        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "labels": list(names),
     }
 
@@ -179,27 +222,34 @@ def _baseline_predictions(
 
 def _score(data: LabelMatrix, topics: np.ndarray, stance: np.ndarray) -> tuple[dict, dict, dict[str, float]]:
     t = topic_metrics(data.topics, topics, data.topic_names)
-    s = stance_metrics(data.stance, stance, data.stance_names)
+    s = stance_metrics(data.stance, stance, data.stance_names, data.polar)
     return t, s, _summary(t, s)
 
 
-def _fit(train: LabelMatrix, features: str, seed: int, threshold_folds: int = 5) -> TopicStanceModel:
-    model = TopicStanceModel(
-        n_topics=len(train.topic_names),
-        n_stances=len(train.stance_names),
-        features=features,
-        threshold_folds=threshold_folds,
-        seed=seed,
-    )
-    return model.fit(train.texts, train.topics, train.stance, groups=list(train.groups))
+def _fit(train: LabelMatrix, features: str, seed: int, params: dict | None = None) -> TopicStanceModel:
+    from .train import MODEL_PARAMS
+
+    model = TopicStanceModel(features=features, seed=seed, **{**MODEL_PARAMS, **(params or {})})
+    return model.fit(train.texts, train.Y, groups=train.groups)
 
 
-def _fit_and_predict(train: LabelMatrix, test: LabelMatrix, features: str, seed: int):
-    """Fit on ``train`` and predict ``test``: the model, its prediction and the predict seconds."""
-    model = _fit(train, features, seed)
+def _fit_and_predict(
+    train: LabelMatrix, test: LabelMatrix, features: str, seed: int, params: dict | None = None
+):
+    """Fit on ``train`` and predict ``test``: the model, (topics, stance) and the predict seconds."""
+    model = _fit(train, features, seed, params)
     started = time.perf_counter()
-    prediction = model.predict(test.texts)
-    return model, prediction, time.perf_counter() - started
+    predicted = model.predict(test.texts)
+    return model, (predicted[:, :-1], predicted[:, -1]), time.perf_counter() - started
+
+
+def keyword_predictions(texts: Sequence[str], topic_names: Sequence[str], n_stances: int, none: int):
+    """The grep baseline: a topic when any of its hand-written terms occurs; stance always ``none``."""
+    from .lexicon import cue_matches
+
+    found = [cue_matches(t) for t in texts]
+    topics = np.array([[int(name in f) for name in topic_names] for f in found], dtype=int)
+    return topics.reshape(len(texts), len(topic_names)), np.full(len(texts), none)
 
 
 def _check_folds(data: LabelMatrix, folds: int) -> None:
@@ -217,44 +267,58 @@ def cross_validate(
     repeats: int = 1,
     seed: int = 0,
     progress: Progress | None = None,
+    group_by: str = "article",
+    params: dict | None = None,
 ) -> dict[str, Any]:
-    """Grouped K-fold (leave-one-article-out when articles <= K), repeated with new fold seeds.
+    """Grouped K-fold (by article, or by event), repeated with new fold seeds.
 
-    Returns per-fold summaries for the model and both baselines, their mean and spread, pooled
-    out-of-fold metrics of the first repeat (every unit predicted exactly once), and the
-    prediction speed and size of the fold models.
+    Returns per-fold summaries for the model and the baselines (majority, stratified, keyword
+    rules), their mean and spread, pooled out-of-fold metrics of the first repeat (every unit
+    predicted exactly once), and the prediction speed and size of the fold models.
     """
     check_feature_set(features)
     _check_folds(data, folds)
+    groups = data.group_of(group_by)
     n_docs = len(np.unique(data.groups))
-    scheme = "leave-one-article-out" if n_docs <= folds else f"grouped {folds}-fold"
-    fold_rows: dict[str, list[dict[str, float]]] = {"model": [], "majority": [], "stratified": []}
+    n_groups = len(np.unique(groups))
+    scheme = f"leave-one-{group_by}-out" if n_groups <= folds else f"{folds}-fold grouped by {group_by}"
+    fold_rows: dict[str, list[dict[str, float]]] = {
+        "model": [],
+        "majority": [],
+        "stratified": [],
+        "keywords": [],
+    }
+    none = data.stance_names.index("none") if "none" in data.stance_names else 0
     pooled_topics = np.zeros_like(data.topics, dtype=bool)
     pooled_stance = np.zeros_like(data.stance)
     predict_seconds, predicted, model_bytes = 0.0, 0, 0
     fold_docs: list[list[str]] = []
     for repeat in range(repeats):
-        splits = grouped_splits(data.groups, folds, seed + repeat)
+        splits = grouped_splits(groups, folds, seed + repeat)
         for number, (train_idx, test_idx) in enumerate(splits, start=1):
             if progress:
                 progress(f"{features}: repeat {repeat + 1}/{repeats}, fold {number}/{len(splits)}")
             train, test = data.subset(train_idx), data.subset(test_idx)
-            model, prediction, seconds = _fit_and_predict(train, test, features, seed)
+            model, prediction, seconds = _fit_and_predict(train, test, features, seed, params)
             predict_seconds += seconds
             predicted += len(test.texts)
-            fold_rows["model"].append(_score(test, prediction.topics, prediction.stance)[2])
+            fold_rows["model"].append(_score(test, *prediction)[2])
             for strategy, key in (("most_frequent", "majority"), ("stratified", "stratified")):
                 topics, stance = _baseline_predictions(strategy, train, len(test_idx), seed + repeat)
                 fold_rows[key].append(_score(test, topics, stance)[2])
+            keywords = keyword_predictions(test.texts, data.topic_names, len(data.stance_names), none)
+            fold_rows["keywords"].append(_score(test, *keywords)[2])
             if repeat == 0:
-                pooled_topics[test_idx] = prediction.topics
-                pooled_stance[test_idx] = prediction.stance
+                pooled_topics[test_idx] = prediction[0]
+                pooled_stance[test_idx] = prediction[1]
                 fold_docs.append(sorted(set(test.groups)))
                 model_bytes = max(model_bytes, _pickled_size(model))
     topics, stance, summary = _score(data, pooled_topics, pooled_stance)
     return {
         "features": features,
         "scheme": scheme,
+        "group_by": group_by,
+        "n_groups": n_groups,
         "folds": len(fold_docs),
         "repeats": repeats,
         "n_units": len(data.texts),
@@ -270,10 +334,11 @@ def cross_validate(
 
 
 def _pickled_size(model: TopicStanceModel) -> int:
-    import joblib
+    """Bytes of the model file this model would be written as."""
+    from .modelfile import write_model_file
 
     buffer = io.BytesIO()
-    joblib.dump(model, buffer, compress=3)
+    write_model_file(buffer, model.export(), {}, {})
     return buffer.tell()
 
 
@@ -288,7 +353,7 @@ def learning_curve(
     """Scores on the same grouped test folds as the training articles grow (random subsets)."""
     _check_folds(data, folds)
     rng = np.random.default_rng(seed)
-    splits = grouped_splits(data.groups, folds, seed)
+    splits = grouped_splits(data.events if data.events is not None else data.groups, folds, seed)
     smallest_train = min(len(np.unique(data.groups[train])) for train, _ in splits)
     sizes = sorted({int(round(x)) for x in np.geomspace(min(2, smallest_train), smallest_train, points)})
     curve = []
@@ -302,7 +367,7 @@ def learning_curve(
             keep = train_idx[np.isin(data.groups[train_idx], list(chosen))]
             test = data.subset(test_idx)
             _, prediction, _ = _fit_and_predict(data.subset(keep), test, features, seed)
-            rows.append(_score(test, prediction.topics, prediction.stance)[2])
+            rows.append(_score(test, *prediction)[2])
         stats = _mean_std(rows)
         curve.append(
             {
@@ -324,8 +389,11 @@ def transfer(
         raise EvaluationError(f"transfer {train_source} -> {test_source}: a source has no units")
     test = data.subset(test_idx)
     _, prediction, _ = _fit_and_predict(data.subset(train_idx), test, features, seed)
-    topics, stance, summary = _score(test, prediction.topics, prediction.stance)
+    topics, stance, summary = _score(test, *prediction)
+    none = data.stance_names.index("none") if "none" in data.stance_names else 0
+    keywords = _score(test, *keyword_predictions(test.texts, data.topic_names, len(data.stance_names), none))
     return {
+        "keywords": keywords[2],
         "train": train_source,
         "test": test_source,
         "n_train": len(train_idx),
@@ -355,32 +423,49 @@ def evaluate(
         raise EvaluationError(f"--repeats must be at least 1 (got {repeats})")
     data = label_matrix(corpus)
     main = features[0]
-    runs = [cross_validate(data, name, folds, repeats, seed, progress) for name in features]
+    group_by = "event" if data.events is not None else "article"
+    sources = sorted(set(data.sources))
+    runs = [
+        cross_validate(data, name, folds, repeats, seed, progress, group_by=group_by) for name in features
+    ]
+    seed_transfer = "seed" in sources and "written" in sources
     report: dict[str, Any] = {
         "data_hash": corpus.data_hash,
         "seed": seed,
+        "group_by": group_by,
         "topic_names": data.topic_names,
         "stance_names": data.stance_names,
+        "polar": list(data.polar),
         "main": runs[0],
         "comparison": [
             {
                 "features": r["features"],
                 **{k: v["mean"] for k, v in r["summary"].items()},
+                **(
+                    {
+                        f"seeds_{k}": v
+                        for k, v in transfer(data, "written", "seed", r["features"], seed)["summary"].items()
+                    }
+                    if seed_transfer
+                    else {}
+                ),
                 "predict_sentences_per_s": r["predict_sentences_per_s"],
                 "model_bytes": r["model_bytes"],
             }
             for r in runs
         ],
     }
+    if group_by == "event":
+        report["article_cv"] = cross_validate(data, main, folds, repeats, seed, progress, group_by="article")
     if with_learning_curve:
         report["learning_curve"] = learning_curve(data, main, folds, seed, progress=progress)
-    sources = sorted(set(data.sources))
     if by_source and len(sources) > 1:
         within = {}
         for source in sources:
             part = data.subset(np.flatnonzero(data.sources == source))
             if len(np.unique(part.groups)) >= 2:
-                within[source] = cross_validate(part, main, folds, 1, seed, progress)
+                by = "event" if part.events is not None and source != "seed" else "article"
+                within[source] = cross_validate(part, main, folds, 1, seed, progress, group_by=by)
         report["by_source"] = {
             s: {
                 "scheme": r["scheme"],

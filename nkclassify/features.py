@@ -1,31 +1,65 @@
-"""Text features by name: every feature set feeds the same linear heads.
+"""Feature sets by name: the registry training, evaluation and the engine share.
 
-- ``tfidf``: word uni- and bigrams (core dependencies only; the fastest).
-- ``tfidf+char``: plus character 3-5-grams inside word boundaries, which catch inflections and
-  names ("defect", "defected", "defectors") that few training sentences show; several times slower.
-- ``tfidf+static``: word TF-IDF plus model2vec static sentence embeddings (numpy only at run time,
-  the model shipped in ``models/static``; extra ``static``).
-- ``tfidf+minilm``: word TF-IDF plus the full MiniLM transformer (torch; extra ``minilm``).
+A feature set is a list of blocks; each block is an ``Analyzer`` (what tokens to cut), a minimum
+document frequency and a weight. Every block becomes a TF-IDF matrix (sublinear tf, idf,
+L2-normalised rows), scaled by its weight; the blocks sit side by side. The engine rebuilds the
+same arithmetic from the stored vocabulary and idf with numpy alone.
 
-Embedding steps are imported only when a feature set asks for them.
+Add a feature set: one entry in ``FEATURE_SETS``. Add a token kind: a field on ``Analyzer``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .analyzer import Analyzer
 from .errors import ModelError
 
 if TYPE_CHECKING:
     from sklearn.pipeline import FeatureUnion
 
-__all__ = ["FEATURE_SETS", "make_features", "check_feature_set"]
+__all__ = ["Block", "FEATURE_SETS", "DEFAULT_FEATURES", "check_feature_set", "make_features"]
 
-FEATURE_SETS: tuple[str, ...] = ("tfidf", "tfidf+char", "tfidf+static", "tfidf+minilm")
-WORD_NGRAMS = (1, 2)
-CHAR_NGRAMS = (3, 5)
+
+def _english_stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One TF-IDF block of a feature set."""
+
+    name: str
+    analyzer: Analyzer
+    weight: float = 1.0
+    min_df: int = 1
+    drop_stop_words: bool = False  # unigram stop words out of the vocabulary (bigrams keep them)
+
+    def build_analyzer(self) -> Analyzer:
+        if not self.drop_stop_words:
+            return self.analyzer
+        return Analyzer(**{**self.analyzer.__dict__, "stop_words": _english_stop_words()})
+
+
+_WORDS = Block("word", Analyzer(word_ngrams=2))
+_WORDS_CLEAN = Block("word", Analyzer(word_ngrams=2, prefix=5), drop_stop_words=True)
+_CUES = Block("cues", Analyzer(word_ngrams=0, cues=True), weight=0.7)
+_CHARS = Block("char", Analyzer(word_ngrams=0, char_ngrams=(3, 5)), weight=0.7, min_df=2)
+
+FEATURE_SETS: dict[str, tuple[Block, ...]] = {
+    # word uni- and bigrams: the fastest; the model of the first release
+    "tfidf": (_WORDS,),
+    # words without stop-word unigrams, plus 5-letter prefixes and the hand-written cue lists
+    "lex": (_WORDS_CLEAN, _CUES),
+    # the above plus character 3-5-grams (names, inflections); several times slower
+    "lex+char": (_WORDS_CLEAN, _CUES, _CHARS),
+}
+DEFAULT_FEATURES = "lex"
 
 
 def check_feature_set(name: str) -> str:
@@ -35,25 +69,19 @@ def check_feature_set(name: str) -> str:
     return name
 
 
-def make_features(name: str = "tfidf") -> FeatureUnion:
-    """An unfitted scikit-learn ``FeatureUnion`` for the named feature set."""
+def make_features(name: str = DEFAULT_FEATURES) -> FeatureUnion:
+    """An unfitted scikit-learn ``FeatureUnion`` of one ``TfidfVectorizer`` per block."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    check_feature_set(name)
-
-    def tfidf(**options: object) -> TfidfVectorizer:
-        return TfidfVectorizer(sublinear_tf=True, strip_accents="unicode", dtype=np.float32, **options)
-
-    parts: list[tuple[str, object]] = [("word", tfidf(ngram_range=WORD_NGRAMS, min_df=1))]
-    if name == "tfidf+char":
-        parts.append(("char", tfidf(analyzer="char_wb", ngram_range=CHAR_NGRAMS, min_df=2)))
-    if name == "tfidf+static":
-        from .embed import StaticEmbedding
-
-        parts.append(("static", StaticEmbedding()))
-    elif name == "tfidf+minilm":
-        from .embed import MiniLMEmbedding
-
-        parts.append(("minilm", MiniLMEmbedding()))
-    return FeatureUnion(parts)
+    blocks = FEATURE_SETS[check_feature_set(name)]
+    parts = [
+        (
+            b.name,
+            TfidfVectorizer(
+                analyzer=b.build_analyzer(), sublinear_tf=True, min_df=b.min_df, dtype=np.float64
+            ),
+        )
+        for b in blocks
+    ]
+    return FeatureUnion(parts, transformer_weights={b.name: b.weight for b in blocks})

@@ -1,188 +1,283 @@
-"""The tagger's estimator: shared text features, a multi-label topic head and a stance head.
+"""The tagger's estimator: shared TF-IDF features, a multi-label topic head and a stance head.
 
-It follows scikit-learn's conventions (``__init__`` stores parameters, ``fit`` learns attributes
-ending in ``_`` and returns ``self``, no I/O), so it pickles, clones and cross-validates like any
-estimator. Each topic gets its own decision threshold, chosen on out-of-fold probabilities of the
-training data only (grouped by article), because a fixed 0.5 suits neither rare nor common topics.
+A standard scikit-learn estimator: ``fit(X, Y)`` with ``X`` a list of texts and ``Y`` an integer
+matrix whose first columns are topic indicators and whose last column is the stance index;
+``predict(X)`` returns the same layout and ``predict_proba(X)`` the pair (topic probabilities,
+stance probabilities). So ``cross_validate``, ``GridSearchCV`` and ``clone`` work on it.
+
+The stance head can see the topic head's probabilities (``stance_topics``): whether a sentence is
+about the programme at all is what separates a neutral on-topic report from an unrelated line.
+Those probabilities are taken out of fold during ``fit``, so the stance head learns how much to
+trust them on text the topic head has not seen.
+
+``export()`` turns the fitted model into plain arrays for the numpy engine (``nkclassify.engine``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
-from .features import check_feature_set, make_features
+from .features import DEFAULT_FEATURES, FEATURE_SETS, check_feature_set, make_features
 
-__all__ = ["TopicStanceModel", "Prediction", "choose_threshold", "grouped_splits"]
+__all__ = ["TopicStanceModel", "choose_threshold", "grouped_splits", "THRESHOLD_GRID"]
 
 THRESHOLD_GRID = np.round(np.arange(0.10, 0.91, 0.025), 3)
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """Probabilities and decisions for a batch of texts."""
-
-    topic_proba: np.ndarray  # (n, n_topics)
-    topics: np.ndarray  # (n, n_topics) bool, probability >= that topic's threshold
-    stance_proba: np.ndarray  # (n, n_stances)
-    stance: np.ndarray  # (n,) index into the stance names
+_CONSTANT_LOGIT = 30.0  # a constant head's decision value: probability 1 - 9e-14 (or 9e-14)
+_ABSENT = -1e9  # decision value of a stance class the training data lacked: probability 0
 
 
 def choose_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:
-    """The threshold on the grid with the best F1; ties go to the one nearest 0.5.
+    """The threshold on the grid with the best F1; ties go to the one nearest 0.5."""
+    from sklearn.metrics import f1_score
 
-    With no positive example there is nothing to tune on, so 0.5 stays.
-    """
     y_true = np.asarray(y_true, dtype=bool)
     if not y_true.any():
         return 0.5
-    best, best_key = 0.5, (-1.0, 0.0)
-    for threshold in THRESHOLD_GRID:
-        predicted = proba >= threshold
-        tp = np.sum(predicted & y_true)
-        denominator = predicted.sum() + y_true.sum()
-        f1 = 2 * tp / denominator if denominator else 0.0
-        key = (round(float(f1), 9), -abs(threshold - 0.5))
-        if key > best_key:
-            best, best_key = float(threshold), key
-    return best
+    scores = [
+        (round(f1_score(y_true, proba >= t, zero_division=0), 9), -abs(t - 0.5), t) for t in THRESHOLD_GRID
+    ]
+    return float(max(scores)[2])
 
 
-def grouped_splits(groups: Sequence[str], n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def grouped_splits(groups, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Train/test index pairs with no group on both sides (leave-one-group-out when groups are few)."""
     from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
     groups = np.asarray(groups)
-    n_groups = len(np.unique(groups))
     placeholder = np.zeros(len(groups))
-    if n_groups <= n_splits:
+    if len(np.unique(groups)) <= n_splits:
         return list(LeaveOneGroupOut().split(placeholder, groups=groups))
-    splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    return list(splitter.split(placeholder, groups=groups))
+    return list(
+        GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(placeholder, groups=groups)
+    )
 
 
 class TopicStanceModel(BaseEstimator):
-    """Topics (one-vs-rest logistic regression) and stance (multinomial) over one feature union.
+    """Topics (one logistic regression per topic) and stance (multinomial) over one feature union.
 
     Parameters
     ----------
-    n_topics, n_stances:
-        Sizes of the label sets (names live in the schema, beside the model).
     features:
         Feature set name, see ``nkclassify.features.FEATURE_SETS``.
     topic_c, stance_c:
         Inverse regularisation strength of the two heads.
-    threshold_folds:
-        Grouped folds used inside ``fit`` to get out-of-fold probabilities for the thresholds;
-        0 keeps every threshold at 0.5.
+    stance_topics:
+        Give the stance head the topic head's (out-of-fold) probabilities as extra features.
+    thresholds:
+        ``"fixed"`` (0.5 for every topic) or ``"tuned"`` (per topic, best F1 on out-of-fold
+        probabilities of the training data).
+    inner_folds:
+        Folds for the out-of-fold probabilities (grouped by ``groups`` when ``fit`` gets them).
     seed:
         Seed for every random choice (fold assignment, solvers).
     """
 
     def __init__(
         self,
-        n_topics: int = 5,
-        n_stances: int = 3,
-        features: str = "tfidf",
+        features: str = DEFAULT_FEATURES,
         topic_c: float = 4.0,
         stance_c: float = 4.0,
-        threshold_folds: int = 5,
+        stance_topics: bool = False,
+        thresholds: str = "fixed",
+        inner_folds: int = 5,
         seed: int = 0,
     ) -> None:
-        self.n_topics = n_topics
-        self.n_stances = n_stances
         self.features = features
         self.topic_c = topic_c
         self.stance_c = stance_c
-        self.threshold_folds = threshold_folds
+        self.stance_topics = stance_topics
+        self.thresholds = thresholds
+        self.inner_folds = inner_folds
         self.seed = seed
 
-    def _heads(self):
+    # -- fitting -----------------------------------------------------------------------------------
+
+    def _topic_head(self):
         from sklearn.linear_model import LogisticRegression
 
-        topic = LogisticRegression(
+        return LogisticRegression(
             C=self.topic_c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=self.seed
         )
-        stance = LogisticRegression(
+
+    def _stance_head(self):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(
             C=self.stance_c, class_weight="balanced", solver="lbfgs", max_iter=3000, random_state=self.seed
         )
-        return topic, stance
-
-    def _fit_core(self, texts: Sequence[str], y_topics: np.ndarray, y_stance: np.ndarray):
-        features = make_features(check_feature_set(self.features))
-        x = features.fit_transform(list(texts))
-        topic_proto, stance_proto = self._heads()
-        topic_heads = []
-        for k in range(self.n_topics):
-            column = y_topics[:, k]
-            if column.min() == column.max():  # a topic never (or always) seen: constant answer
-                topic_heads.append(float(column[0]) if len(column) else 0.0)
-            else:
-                topic_heads.append(clone(topic_proto).fit(x, column))
-        if len(np.unique(y_stance)) < 2:  # one stance only (a tiny training set): constant answer
-            stance_head = int(y_stance[0])
-        else:
-            stance_head = clone(stance_proto).fit(x, y_stance)
-        return features, topic_heads, stance_head
 
     @staticmethod
-    def _topic_proba(heads: list, x) -> np.ndarray:
+    def _fit_binary(proto, x, column: np.ndarray):
+        from sklearn.dummy import DummyClassifier
+
+        if column.min() == column.max():  # never (or always) seen: a constant answer
+            return DummyClassifier(strategy="prior").fit(x, column)
+        return clone(proto).fit(x, column)
+
+    def _fit_topics(self, x, y_topics: np.ndarray) -> list:
+        proto = self._topic_head()
+        return [self._fit_binary(proto, x, y_topics[:, k]) for k in range(y_topics.shape[1])]
+
+    @staticmethod
+    def _proba_of(heads: list, x) -> np.ndarray:
         columns = []
         for head in heads:
-            if isinstance(head, float):
-                columns.append(np.full(x.shape[0], head))
-            else:
-                columns.append(head.predict_proba(x)[:, 1])
+            proba = head.predict_proba(x)
+            columns.append(
+                proba[:, 1] if proba.shape[1] == 2 else np.full(x.shape[0], float(head.classes_[0]))
+            )
         return np.column_stack(columns)
 
-    def _stance_proba(self, head, x) -> np.ndarray:
-        proba = np.zeros((x.shape[0], self.n_stances))
-        if isinstance(head, int):
-            proba[:, head] = 1.0
-        else:
-            proba[:, head.classes_] = head.predict_proba(x)
-        return proba
+    def _inner_splits(self, n: int, groups) -> list[tuple[np.ndarray, np.ndarray]]:
+        if groups is not None and len(np.unique(groups)) >= 2:
+            return grouped_splits(groups, self.inner_folds, self.seed)
+        from sklearn.model_selection import KFold
 
-    def fit(
-        self,
-        texts: Sequence[str],
-        y_topics: np.ndarray,
-        y_stance: np.ndarray,
-        groups: Sequence[str] | None = None,
-    ) -> TopicStanceModel:
-        """Learn features and both heads; choose topic thresholds on grouped out-of-fold scores."""
-        texts = list(texts)
-        y_topics = np.asarray(y_topics, dtype=int).reshape(len(texts), self.n_topics)
-        y_stance = np.asarray(y_stance, dtype=int)
-        self.thresholds_ = np.full(self.n_topics, 0.5)
-        if self.threshold_folds and groups is not None and len(set(groups)) >= 2:
-            oof = np.zeros((len(texts), self.n_topics))
-            for train, test in grouped_splits(groups, self.threshold_folds, self.seed):
-                feats, heads, _ = self._fit_core([texts[i] for i in train], y_topics[train], y_stance[train])
-                oof[test] = self._topic_proba(heads, feats.transform([texts[i] for i in test]))
-            self.thresholds_ = np.array(
-                [choose_threshold(y_topics[:, k], oof[:, k]) for k in range(self.n_topics)]
+        return list(KFold(min(self.inner_folds, n), shuffle=True, random_state=self.seed).split(np.zeros(n)))
+
+    def _stance_input(self, x, topic_proba: np.ndarray):
+        if not self.stance_topics:
+            return x
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([x, csr_matrix(topic_proba)], format="csr")
+
+    def fit(self, X, Y, groups=None) -> TopicStanceModel:
+        """Learn the features and both heads from texts ``X`` and label matrix ``Y``."""
+        check_feature_set(self.features)
+        if self.thresholds not in ("fixed", "tuned"):
+            raise ValueError(f"thresholds must be 'fixed' or 'tuned', got {self.thresholds!r}")
+        texts = _texts(X)
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or Y.shape[0] != len(texts) or Y.shape[1] < 2:
+            raise ValueError(
+                f"Y must have shape (n_texts, n_topics + 1) = ({len(texts)}, k + 1); got {Y.shape}"
             )
-        self.features_, self.topic_heads_, self.stance_head_ = self._fit_core(texts, y_topics, y_stance)
+        if not np.issubdtype(Y.dtype, np.integer):
+            raise ValueError(f"Y must hold integers (topic indicators and a stance index), got {Y.dtype}")
+        y_topics, y_stance = Y[:, :-1].astype(int), Y[:, -1].astype(int)
+        if not set(np.unique(y_topics)) <= {0, 1}:
+            raise ValueError("topic columns of Y must be 0 or 1")
+        self.n_topics_ = y_topics.shape[1]
+        self.n_stances_ = int(y_stance.max()) + 1
+        need_oof = self.stance_topics or self.thresholds == "tuned"
+        oof = np.zeros(y_topics.shape, dtype=float)
+        if need_oof and len(texts) >= 2:
+            for train, test in self._inner_splits(len(texts), groups):
+                features = make_features(self.features)
+                xt = features.fit_transform([texts[i] for i in train])
+                heads = self._fit_topics(xt, y_topics[train])
+                oof[test] = self._proba_of(heads, features.transform([texts[i] for i in test]))
+        self.thresholds_ = np.full(self.n_topics_, 0.5)
+        if self.thresholds == "tuned":
+            self.thresholds_ = np.array(
+                [choose_threshold(y_topics[:, k], oof[:, k]) for k in range(self.n_topics_)]
+            )
+        self.features_ = make_features(self.features)
+        x = self.features_.fit_transform(texts)
+        self.topic_heads_ = self._fit_topics(x, y_topics)
+        self.stance_head_ = self._fit_binary_or_multi(self._stance_input(x, oof), y_stance)
         return self
 
-    def transform(self, texts: Sequence[str]):
-        """The feature matrix for ``texts`` (what the heads see)."""
-        return self.features_.transform(list(texts))
+    def _fit_binary_or_multi(self, x, y: np.ndarray):
+        from sklearn.dummy import DummyClassifier
 
-    def predict_from_features(self, x) -> Prediction:
-        topic_proba = self._topic_proba(self.topic_heads_, x)
-        stance_proba = self._stance_proba(self.stance_head_, x)
-        return Prediction(
-            topic_proba=topic_proba,
-            topics=topic_proba >= self.thresholds_,
-            stance_proba=stance_proba,
-            stance=stance_proba.argmax(axis=1),
-        )
+        if len(np.unique(y)) < 2:
+            return DummyClassifier(strategy="prior").fit(x, y)
+        return clone(self._stance_head()).fit(x, y)
 
-    def predict(self, texts: Sequence[str]) -> Prediction:
-        """Topic and stance probabilities and decisions for each text."""
-        return self.predict_from_features(self.transform(texts))
+    # -- prediction --------------------------------------------------------------------------------
+
+    def transform(self, X):
+        """The TF-IDF matrix the heads see (without the stacked topic probabilities)."""
+        return self.features_.transform(_texts(X))
+
+    def predict_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """(topic probabilities (n, n_topics), stance probabilities (n, n_stances))."""
+        x = self.transform(X)
+        topic_proba = self._proba_of(self.topic_heads_, x)
+        stance_x = self._stance_input(x, topic_proba)
+        stance_proba = np.zeros((x.shape[0], self.n_stances_))
+        stance_proba[:, self.stance_head_.classes_] = self.stance_head_.predict_proba(stance_x)
+        return topic_proba, stance_proba
+
+    def predict(self, X) -> np.ndarray:
+        """Labels in ``Y``'s layout: topic indicators (probability >= threshold), then the stance."""
+        topic_proba, stance_proba = self.predict_proba(X)
+        topics = (topic_proba >= self.thresholds_).astype(int)
+        return np.column_stack([topics, stance_proba.argmax(axis=1)])
+
+    def score(self, X, Y) -> float:
+        """Mean of topic micro-F1 and stance macro-F1 (what model selection maximises by default)."""
+        from sklearn.metrics import f1_score
+
+        Y, P = np.asarray(Y), self.predict(X)
+        topics = f1_score(Y[:, :-1], P[:, :-1], average="micro", zero_division=0)
+        stance = f1_score(Y[:, -1], P[:, -1], average="macro", zero_division=0)
+        return float((topics + stance) / 2)
+
+    # -- export ------------------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        """The fitted model as plain arrays and JSON-ready values (what the engine runs on)."""
+        blocks = []
+        for (name, vectorizer), spec in zip(self.features_.transformer_list, FEATURE_SETS[self.features]):
+            vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+            blocks.append(
+                {
+                    "name": name,
+                    "analyzer": vectorizer.analyzer.to_dict(),
+                    "weight": float(spec.weight),
+                    "vocabulary": vocabulary,
+                    "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
+                }
+            )
+        n_features = sum(len(b["vocabulary"]) for b in blocks)
+        topic_coef = np.zeros((n_features, self.n_topics_))
+        topic_intercept = np.zeros(self.n_topics_)
+        for k, head in enumerate(self.topic_heads_):
+            if hasattr(head, "coef_"):
+                topic_coef[:, k] = head.coef_[0]
+                topic_intercept[k] = head.intercept_[0]
+            else:
+                topic_intercept[k] = _CONSTANT_LOGIT if head.classes_[0] == 1 else -_CONSTANT_LOGIT
+        stance_coef = np.zeros((n_features, self.n_stances_))
+        stance_topic_coef = np.zeros((self.n_topics_, self.n_stances_))
+        stance_intercept = np.full(self.n_stances_, _ABSENT)
+        head = self.stance_head_
+        classes = list(head.classes_)
+        if not hasattr(head, "coef_"):
+            stance_intercept[classes[0]] = 0.0
+        else:
+            coef, intercept = head.coef_, head.intercept_
+            if coef.shape[0] == 1:  # binary: softmax over (0, z) equals the logistic of z
+                coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+                intercept = np.array([0.0, intercept[0]])
+            for row, cls in enumerate(classes):
+                stance_coef[:, cls] = coef[row, :n_features]
+                if self.stance_topics:
+                    stance_topic_coef[:, cls] = coef[row, n_features:]
+                stance_intercept[cls] = intercept[row]
+        return {
+            "features": self.features,
+            "params": self.get_params(),
+            "blocks": blocks,
+            "topic_coef": topic_coef,
+            "topic_intercept": topic_intercept,
+            "thresholds": np.asarray(self.thresholds_, dtype=np.float64),
+            "stance_coef": stance_coef,
+            "stance_topic_coef": stance_topic_coef,
+            "stance_intercept": stance_intercept,
+        }
+
+
+def _texts(X) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("X must be a sequence of texts, not one string")
+    texts = list(X)
+    if not all(isinstance(t, str) for t in texts):
+        raise ValueError("X must hold strings")
+    return texts

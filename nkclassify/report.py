@@ -41,8 +41,11 @@ def summary_rows(run: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for key, label in _NAMES.items():
         row = [label, f"{run['summary'][key]['mean']:.3f} ± {run['summary'][key]['std']:.3f}"]
-        for baseline in ("majority", "stratified"):
-            stats = run["baselines"][baseline][key]
+        for baseline in ("keywords", "majority", "stratified"):
+            stats = run["baselines"].get(baseline, {}).get(key)
+            if stats is None:
+                row.append("-")
+                continue
             row.append(f"{stats['mean']:.3f} ± {stats['std']:.3f}")
         rows.append(row)
     return rows
@@ -75,6 +78,8 @@ def comparison_rows(report: dict[str, Any]) -> list[list[Any]]:
             c["topics_macro_f1"],
             c["stance_macro_f1"],
             c["stance_f_avg"],
+            c.get("seeds_topics_micro_f1", "-"),
+            c.get("seeds_stance_f_avg", "-"),
             f"{c['predict_sentences_per_s']:,.0f}",
             f"{c['model_bytes'] / 1e6:.1f} MB",
         ]
@@ -87,7 +92,27 @@ def source_rows(report: dict[str, Any]) -> list[list[Any]]:
     for source, run in report.get("by_source", {}).items():
         s = run["summary"]
         rows.append([f"CV within {source}", run["scheme"], run["n_units"], *(s[k]["mean"] for k in _NAMES)])
+    if report.get("article_cv"):
+        run = report["article_cv"]
+        rows.insert(
+            0,
+            [
+                "CV grouped by article (all)",
+                run["scheme"],
+                run["n_units"],
+                *(run["summary"][k]["mean"] for k in _NAMES),
+            ],
+        )
     for t in report.get("transfer", []):
+        if t.get("keywords"):
+            rows.append(
+                [
+                    f"keyword rules on {t['test']}",
+                    "no training",
+                    t["n_test"],
+                    *(t["keywords"][k] for k in _NAMES),
+                ]
+            )
         rows.append(
             [
                 f"train {t['train']} -> test {t['test']}",
@@ -109,14 +134,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts = [
         "# nkclassify evaluation",
         "",
-        f"Features `{main['features']}`; {main['scheme']} cross-validation grouped by article "
-        f"({main['folds']} folds x {main['repeats']} repeat(s), seed {report['seed']}); "
+        f"Features `{main['features']}`; {main['scheme']} cross-validation "
+        f"({main['folds']} folds x {main['repeats']} repeat(s), seed {report['seed']}; no "
+        f"{main.get('group_by', 'article')} on both sides of a split); "
         f"{main['n_units']} units in {main['n_articles']} articles; data hash `{report['data_hash'][:12]}`. "
-        "Topic thresholds are chosen inside each training fold.",
+        "Every choice made inside a fit (thresholds, stacked topic probabilities) uses the training fold only.",
         "",
         "## Summary (mean ± std across folds)",
         "",
-        markdown_table(["metric", "model", "majority baseline", "stratified baseline"], summary_rows(main)),
+        markdown_table(
+            ["metric", "model", "keyword rules", "majority baseline", "stratified baseline"],
+            summary_rows(main),
+        ),
         "",
         "## Topics (pooled out-of-fold predictions, first repeat)",
         "",
@@ -141,7 +170,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         "## Feature sets on the same folds",
         "",
         markdown_table(
-            ["features", *metric_headers, "predict sentences/s", "model size"], comparison_rows(report)
+            [
+                "features",
+                *metric_headers,
+                "seeds: topics micro",
+                "seeds: F_avg",
+                "predict sentences/s",
+                "model size",
+            ],
+            comparison_rows(report),
         ),
     ]
     if report.get("by_source") or report.get("transfer"):

@@ -21,6 +21,7 @@ class Schema:
     stance_target: str
     stances: dict[str, str]
     sources: dict[str, str]
+    polar: tuple[str, ...] = ("favor", "against")  # the stances F_avg averages (not the neutral one)
 
     @property
     def topic_names(self) -> list[str]:
@@ -34,7 +35,7 @@ class Schema:
         return {
             "format_version": SCHEMA_FORMAT_VERSION,
             "topics": self.topics,
-            "stance": {"target": self.stance_target, "labels": self.stances},
+            "stance": {"target": self.stance_target, "labels": self.stances, "polar": list(self.polar)},
             "sources": self.sources,
         }
 
@@ -60,11 +61,18 @@ def schema_from_dict(data: object, where: str) -> Schema:
     stance = data.get("stance")
     if not isinstance(stance, dict) or not isinstance(stance.get("target"), str):
         raise LabelError(f"{where}: 'stance' must hold a 'target' string and 'labels'")
+    stances = _named_strings(stance.get("labels"), f"{where}: stance.labels")
+    polar = stance.get("polar", ["favor", "against"])
+    if not isinstance(polar, list) or not polar or any(p not in stances for p in polar):
+        raise LabelError(
+            f"{where}: stance.polar must list stance labels (the ones F_avg averages), got {polar!r}"
+        )
     return Schema(
         topics=_named_strings(data.get("topics"), f"{where}: topics"),
         stance_target=stance["target"],
-        stances=_named_strings(stance.get("labels"), f"{where}: stance.labels"),
+        stances=stances,
         sources=_named_strings(data.get("sources"), f"{where}: sources"),
+        polar=tuple(polar),
     )
 
 

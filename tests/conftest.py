@@ -42,6 +42,6 @@ def seed_model(seed_labels: Path, tmp_path_factory) -> Path:
     from nkclassify.dataset import load_corpus
     from nkclassify.train import train
 
-    out = tmp_path_factory.mktemp("model") / "seed.joblib"
+    out = tmp_path_factory.mktemp("model") / "seed.nkmodel"
     train(load_corpus(seed_labels), out, cv_folds=0)
     return out

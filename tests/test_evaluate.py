@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,11 +10,24 @@ from nkclassify.evaluate import (
     EvaluationError,
     cross_validate,
     evaluate,
+    event_groups,
+    keyword_predictions,
     label_matrix,
     stance_metrics,
     topic_metrics,
 )
 from nkclassify.report import PLOT_FILES, write_report
+
+
+@pytest.fixture(scope="session")
+def seed_corpus(seed_labels):
+    return load_corpus(seed_labels)
+
+
+@pytest.fixture(scope="session")
+def seed_report(seed_corpus):
+    """One full evaluation, computed once for every test that reads a report."""
+    return evaluate(seed_corpus, features=("tfidf",), folds=5, seed=0)
 
 
 def test_topic_metrics_match_sklearn():
@@ -25,31 +39,63 @@ def test_topic_metrics_match_sklearn():
     assert metrics["per_topic"]["b"]["support"] == int(y_true[:, 1].sum())
 
 
-def test_stance_metrics_and_f_avg():
-    names = ["against", "favor", "none"]
+def test_f_avg_averages_the_polar_stances_the_schema_names():
+    names = ["con", "pro", "neutral"]
     y_true = np.array([0, 0, 1, 1, 2, 2, 2])
     y_pred = np.array([0, 2, 1, 0, 2, 2, 1])
-    metrics = stance_metrics(y_true, y_pred, names)
+    metrics = stance_metrics(y_true, y_pred, names, polar=("pro", "con"))
     per_class = f1_score(y_true, y_pred, average=None)
     assert metrics["macro_f1"] == pytest.approx(per_class.mean())
     assert metrics["f_avg"] == pytest.approx((per_class[0] + per_class[1]) / 2)
     assert metrics["confusion"][0] == [1, 0, 1]
+    with pytest.raises(EvaluationError, match="polar"):
+        stance_metrics(y_true, y_pred, names, polar=("favor", "against"))
 
 
-def test_cross_validation_is_grouped_and_reproducible(seed_labels):
-    data = label_matrix(load_corpus(seed_labels))
-    first = cross_validate(data, folds=5, seed=3)
+def test_events_shared_by_articles_join_one_group(seed_corpus):
+    docs = seed_corpus.docs
+    articles = {d: {"events": ["e1"]} for d in docs[:2]}
+    articles[docs[2]] = {"events": ["e2", "e3"]}
+    articles[docs[3]] = {"events": ["e3"]}
+    articles[docs[4]] = {"events": ["e4"]}
+    groups = event_groups(replace(seed_corpus, articles=articles))
+    assert groups[docs[0]] == groups[docs[1]] and groups[docs[2]] == groups[docs[3]]
+    assert len({groups[d] for d in docs}) == 3
+    assert event_groups(seed_corpus) is None  # no events recorded: no event grouping
+
+
+def test_event_grouped_cv_never_splits_an_event(seed_corpus):
+    docs = seed_corpus.docs
+    articles = {d: {"events": ["same" if i < 2 else f"e{i}"]} for i, d in enumerate(docs)}
+    data = label_matrix(replace(seed_corpus, articles=articles))
+    run = cross_validate(data, "tfidf", folds=5, seed=0, group_by="event")
+    assert run["scheme"] == "leave-one-event-out" and run["folds"] == 4
+    assert any(set(docs[:2]) <= set(fold) for fold in run["test_articles_per_fold"])
+    with pytest.raises(EvaluationError, match="no events"):
+        cross_validate(label_matrix(seed_corpus), "tfidf", group_by="event")
+
+
+def test_keyword_baseline_is_the_cue_lists():
+    topics, stance = keyword_predictions(
+        ["Nine workers fled and sought asylum.", "The weather was fine."], ["defection", "finances"], 3, 2
+    )
+    assert topics.tolist() == [[1, 0], [0, 0]] and stance.tolist() == [2, 2]
+
+
+def test_cross_validation_is_grouped_and_reproducible(seed_corpus, seed_report):
+    data = label_matrix(seed_corpus)
+    first = seed_report["main"]
     assert first["scheme"] == "leave-one-article-out"
     folds = [set(docs) for docs in first["test_articles_per_fold"]]
     assert all(len(f) == 1 for f in folds) and set.union(*folds) == set(data.groups)
-    second = cross_validate(data, folds=5, seed=3)
+    second = cross_validate(data, "tfidf", folds=5, seed=0)
     assert first["summary"] == second["summary"] and first["fold_scores"] == second["fold_scores"]
-    assert set(first["baselines"]) == {"majority", "stratified"}
+    assert set(first["baselines"]) == {"majority", "stratified", "keywords"}
     assert first["baselines"]["majority"]["topics_micro_f1"]["mean"] == 0.0  # predicts "no topic" always
 
 
-def test_errors_for_impossible_evaluations(seed_labels, tiny_corpus):
-    data = label_matrix(load_corpus(seed_labels))
+def test_errors_for_impossible_evaluations(seed_corpus, tiny_corpus):
+    data = label_matrix(seed_corpus)
     with pytest.raises(EvaluationError, match="at least 2"):
         cross_validate(data, folds=1)
     one_article = data.subset(np.flatnonzero(data.groups == data.groups[0]))
@@ -59,24 +105,23 @@ def test_errors_for_impossible_evaluations(seed_labels, tiny_corpus):
         evaluate(load_corpus(tiny_corpus), repeats=0)
 
 
-def test_full_report_is_written(seed_labels, tmp_path):
-    report = evaluate(load_corpus(seed_labels), folds=5, seed=0)
-    assert report["learning_curve"][-1]["train_articles"] == 4
-    written = write_report(report, tmp_path / "report")
+def test_full_report_is_written(seed_report, tmp_path):
+    assert seed_report["learning_curve"][-1]["train_articles"] == 4
+    written = write_report(seed_report, tmp_path / "report")
     names = sorted(p.name for p in written)
     assert names == sorted(["report.md", "report.json", *PLOT_FILES])
     for path in written:
         if path.suffix == ".png":
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (tmp_path / "report" / "report.md").read_text()
-    assert "majority baseline" in markdown and "F_avg" in markdown
-    assert json.loads((tmp_path / "report" / "report.json").read_text())["data_hash"] == report["data_hash"]
+    assert "keyword rules" in markdown and "majority baseline" in markdown and "F_avg" in markdown
+    assert (
+        json.loads((tmp_path / "report" / "report.json").read_text())["data_hash"] == seed_report["data_hash"]
+    )
 
 
-def test_report_failure_writes_nothing(seed_labels, tmp_path, monkeypatch):
+def test_report_failure_writes_nothing(seed_report, tmp_path, monkeypatch):
     import nkclassify.report as report_module
-
-    report = evaluate(load_corpus(seed_labels), folds=5, with_learning_curve=False)
 
     def broken(_report):
         raise RuntimeError("plotting failed")
@@ -84,5 +129,5 @@ def test_report_failure_writes_nothing(seed_labels, tmp_path, monkeypatch):
     monkeypatch.setattr(report_module, "render_plots", broken)
     out = tmp_path / "report"
     with pytest.raises(RuntimeError):
-        write_report(report, out)
+        write_report(seed_report, out)
     assert not out.exists() or not any(out.iterdir())

@@ -6,6 +6,11 @@ from nkclassify.evaluate import label_matrix
 from nkclassify.model import TopicStanceModel, choose_threshold, grouped_splits
 
 
+@pytest.fixture(scope="module")
+def data(seed_labels):
+    return label_matrix(load_corpus(seed_labels))
+
+
 def test_threshold_maximises_f1():
     y = np.array([1, 1, 0, 0, 0, 0])
     proba = np.array([0.35, 0.30, 0.2, 0.1, 0.05, 0.25])
@@ -14,18 +19,13 @@ def test_threshold_maximises_f1():
     assert np.array_equal(proba >= threshold, y.astype(bool))
 
 
-def test_threshold_defaults_to_half_without_positives():
+def test_threshold_defaults_to_half_without_positives_and_ties_prefer_half():
     assert choose_threshold(np.zeros(4), np.array([0.9, 0.8, 0.1, 0.2])) == 0.5
-
-
-def test_threshold_ties_prefer_half():
-    y = np.array([1, 0])
-    proba = np.array([0.95, 0.05])
-    assert choose_threshold(y, proba) == 0.5
+    assert choose_threshold(np.array([1, 0]), np.array([0.95, 0.05])) == 0.5
 
 
 @pytest.mark.parametrize("n_splits", [3, 5, 10])
-def test_grouped_splits_never_share_an_article(n_splits):
+def test_grouped_splits_never_share_a_group(n_splits):
     groups = np.repeat([f"doc{i}" for i in range(7)], 4)
     splits = grouped_splits(groups, n_splits, seed=1)
     tested = []
@@ -34,42 +34,63 @@ def test_grouped_splits_never_share_an_article(n_splits):
         tested += list(test)
     assert sorted(tested) == list(range(len(groups)))  # each unit tested exactly once
     if n_splits >= 7:
-        assert len(splits) == 7  # leave-one-article-out when articles are few
+        assert len(splits) == 7  # leave-one-group-out when groups are few
 
 
-def test_fit_is_deterministic_and_thresholds_are_per_topic(seed_labels):
-    data = label_matrix(load_corpus(seed_labels))
-
-    def fitted(seed):
-        return TopicStanceModel(seed=seed).fit(data.texts, data.topics, data.stance, groups=list(data.groups))
-
-    first, second = fitted(0), fitted(0)
-    a, b = first.predict(data.texts), second.predict(data.texts)
-    assert np.array_equal(a.topic_proba, b.topic_proba) and np.array_equal(a.stance, b.stance)
-    assert np.array_equal(first.thresholds_, second.thresholds_)
-    assert len(set(first.thresholds_)) > 1  # tuned per topic, not one global cut
-    assert np.all(a.topics == (a.topic_proba >= first.thresholds_))
+def test_fit_predict_layout_and_determinism(data):
+    model = TopicStanceModel(features="tfidf", seed=1).fit(data.texts, data.Y, groups=data.groups)
+    again = TopicStanceModel(features="tfidf", seed=1).fit(data.texts, data.Y, groups=data.groups)
+    predicted = model.predict(data.texts[:10])
+    assert predicted.shape == (10, data.Y.shape[1])
+    assert set(np.unique(predicted[:, :-1])) <= {0, 1} and predicted[:, -1].max() < len(data.stance_names)
+    topic_proba, stance_proba = model.predict_proba(data.texts)
+    assert np.allclose(stance_proba.sum(axis=1), 1)
+    assert np.array_equal(topic_proba, again.predict_proba(data.texts)[0])
 
 
-def test_a_topic_never_seen_gets_a_constant_answer(seed_labels):
-    data = label_matrix(load_corpus(seed_labels))
-    topics = data.topics.copy()
-    topics[:, 4] = 0
-    model = TopicStanceModel(threshold_folds=0).fit(data.texts, topics, data.stance)
-    prediction = model.predict(["Workers paid party funds."])
-    assert prediction.topic_proba[0, 4] == 0.0 and not prediction.topics[0, 4]
+def test_tuned_thresholds_are_per_topic_and_fixed_are_half(data):
+    tuned = TopicStanceModel(features="tfidf", thresholds="tuned", stance_topics=False)
+    tuned.fit(data.texts, data.Y, groups=data.groups)
+    assert tuned.thresholds_.shape == (len(data.topic_names),)
+    fixed = TopicStanceModel(features="tfidf", stance_topics=False).fit(data.texts, data.Y)
+    assert (fixed.thresholds_ == 0.5).all()
 
 
-def test_unknown_feature_set_is_refused(seed_labels):
+def test_constant_columns_get_real_dummy_classifiers(data):
+    from sklearn.dummy import DummyClassifier
+
+    Y = data.Y.copy()
+    Y[:, 1] = 0  # a topic never seen
+    Y[:, -1] = 2  # one stance only
+    model = TopicStanceModel(features="tfidf").fit(data.texts, Y)
+    assert isinstance(model.topic_heads_[1], DummyClassifier)
+    assert isinstance(model.stance_head_, DummyClassifier)
+    topic_proba, stance_proba = model.predict_proba(["Workers fled."])
+    assert topic_proba[0, 1] == 0.0 and stance_proba[0].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_bad_shapes_and_values_are_refused(data):
+    model = TopicStanceModel(features="tfidf")
+    with pytest.raises(ValueError, match="shape"):
+        model.fit(data.texts, data.Y.T)
+    with pytest.raises(ValueError, match="integers"):
+        model.fit(data.texts, data.Y.astype(float))
+    with pytest.raises(ValueError, match="one string"):
+        model.fit("a text", data.Y[:1])
     from nkclassify.errors import ModelError
 
-    data = label_matrix(load_corpus(seed_labels))
-    with pytest.raises(ModelError, match="unknown feature set 'bert'"):
-        TopicStanceModel(features="bert").fit(data.texts, data.topics, data.stance)
+    with pytest.raises(ModelError, match="unknown feature set"):
+        TopicStanceModel(features="bert").fit(data.texts, data.Y)
 
 
-def test_one_stance_only_gives_a_constant_stance(seed_labels):
-    data = label_matrix(load_corpus(seed_labels))
-    model = TopicStanceModel(threshold_folds=0).fit(data.texts, data.topics, np.full(len(data.texts), 2))
-    prediction = model.predict(["Workers fled.", "A storm hit Busan."])
-    assert prediction.stance.tolist() == [2, 2] and prediction.stance_proba[:, 2].tolist() == [1.0, 1.0]
+def test_runs_inside_scikit_learn_model_selection(data):
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+
+    model = TopicStanceModel(features="tfidf", stance_topics=False, inner_folds=2)
+    scores = cross_validate(model, data.texts, data.Y, groups=data.groups, cv=GroupKFold(n_splits=3))
+    assert len(scores["test_score"]) == 3 and all(0 <= s <= 1 for s in scores["test_score"])
+    search = GridSearchCV(model, {"topic_c": [1.0, 4.0]}, cv=GroupKFold(n_splits=2))
+    search.fit(data.texts, data.Y, groups=data.groups)
+    assert search.best_params_["topic_c"] in (1.0, 4.0)
+    assert clone(model).get_params() == model.get_params()

@@ -6,10 +6,18 @@ from nkclassify.errors import LabelError
 from nkclassify.schema import load_schema
 
 
-def test_shipped_schema_loads(tiny_corpus):
-    schema = load_schema(tiny_corpus)
+def test_shipped_schema_loads_and_the_package_copy_is_the_same():
+    from pathlib import Path
+
+    from nkclassify.store import resource_path
+
+    labels = Path(__file__).resolve().parent.parent / "labels"
+    schema = load_schema(labels)
     assert schema.topic_names == ["repatriation", "defection", "sanctions", "recruitment", "finances"]
-    assert schema.stance_names == ["against", "favor", "none"]
+    assert schema.stance_names == ["against", "favor", "none"] and schema.polar == ("favor", "against")
+    assert json.loads(resource_path("schema.json").read_text()) == json.loads(
+        (labels / "schema.json").read_text()
+    )
 
 
 def test_a_new_topic_needs_no_code(tiny_corpus):

@@ -1,77 +1,98 @@
-import json
-import shutil
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from nkclassify.dataset import load_corpus
-from nkclassify.errors import ModelError
-from nkclassify.fileio import sha256_file
-from nkclassify.store import DEFAULT_MODEL_PATH, StaleModelError, card_path, load_model, read_card
+from nkclassify.engine import Engine
+from nkclassify.errors import ModelError, NKError
+from nkclassify.fileio import atomic_write_text, open_atomic
+from nkclassify.modelfile import read_model_file
+from nkclassify.store import DEFAULT_MODEL_PATH, markdown_card_path, save_model
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def copy_model(src: Path, dst_dir: Path) -> Path:
-    for suffix in (".joblib", ".json", ".md"):
-        shutil.copy(src.with_suffix(suffix), dst_dir / f"m{suffix}")
-    return dst_dir / "m.joblib"
+@pytest.fixture
+def exported(seed_model):
+    content = read_model_file(seed_model)
+    engine = Engine.load(seed_model)
+    return content, engine
 
 
-def test_round_trip_and_card(seed_model):
-    stored = load_model(seed_model)
-    card = stored.card
-    assert card["model_sha256"] == sha256_file(seed_model)
-    assert set(card["versions"]) >= {"scikit-learn", "python", "nkclassify"}
-    assert list(card["thresholds"]) == stored.schema.topic_names
-    assert stored.model.predict(["Workers were sent home."]).topic_proba.shape == (1, 5)
-    assert "Load only model files you trust" in seed_model.with_suffix(".md").read_text()
-
-
-def test_tampered_model_is_refused_before_unpickling(seed_model, tmp_path):
-    model = copy_model(seed_model, tmp_path)
-    with open(model, "ab") as handle:
-        handle.write(b"\0")
-    with pytest.raises(ModelError, match="SHA-256 does not match"):
-        load_model(model)
-
-
-def test_missing_or_broken_card(seed_model, tmp_path):
-    model = copy_model(seed_model, tmp_path)
-    card_path(model).write_text("{not json")
-    with pytest.raises(ModelError, match="unreadable model card"):
-        load_model(model)
-    card_path(model).unlink()
-    with pytest.raises(ModelError, match="model card not found"):
-        load_model(model)
-    with pytest.raises(ModelError, match="model file not found"):
-        load_model(tmp_path / "absent.joblib")
-
-
-def test_other_scikit_learn_version_is_never_used_silently(seed_model, tmp_path):
-    model = copy_model(seed_model, tmp_path)
-    card = read_card(model)
-    card["versions"]["scikit-learn"] = "0.0.1"
-    card_path(model).write_text(json.dumps(card))
-    with pytest.raises(StaleModelError, match="built with scikit-learn 0.0.1.*nkclassify train"):
-        load_model(model)
-
-
-def test_shipped_model_matches_shipped_data():
-    """Fails when labels/ or seeds/ change without retraining the committed model."""
-    card = read_card(DEFAULT_MODEL_PATH)
-    assert card["data_hash"] == load_corpus(REPO / "labels").data_hash, "retrain: nkclassify train"
-    assert card["model_sha256"] == sha256_file(DEFAULT_MODEL_PATH)
-    assert "cv" in card and card["n_units"] == len(load_corpus(REPO / "labels").units)
-
-
-def test_training_is_reproducible(seed_labels, tmp_path):
-    from nkclassify.train import train
+def _save(seed_labels, path):
+    from nkclassify.train import fit_model
 
     corpus = load_corpus(seed_labels)
-    first = train(corpus, tmp_path / "a.joblib", cv_folds=0)
-    second = train(corpus, tmp_path / "b.joblib", cv_folds=0)
-    assert first["thresholds"] == second["thresholds"]
-    a, b = load_model(tmp_path / "a.joblib").model, load_model(tmp_path / "b.joblib").model
-    texts = [u.text for u in corpus.units]
-    assert (a.predict(texts).topic_proba == b.predict(texts).topic_proba).all()
+    model = fit_model(corpus, "tfidf")
+    return save_model(model.export(), corpus.schema.to_dict(), {"features": "tfidf"}, path)
+
+
+def test_out_must_be_a_model_name_never_the_card_a_folder_or_a_device(seed_labels, tmp_path):
+    with pytest.raises(ModelError, match="must end in .nkmodel"):
+        _save(seed_labels, tmp_path / "m.json")
+    with pytest.raises(ModelError, match="must end in .nkmodel"):
+        _save(seed_labels, markdown_card_path(tmp_path / "m.nkmodel"))
+    (tmp_path / "dir.nkmodel").mkdir()
+    with pytest.raises(ModelError, match="folder"):
+        _save(seed_labels, tmp_path / "dir.nkmodel")
+    os.mkfifo(tmp_path / "fifo.nkmodel")
+    with pytest.raises(ModelError, match="not a regular file"):
+        _save(seed_labels, tmp_path / "fifo.nkmodel")
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_new_files_follow_the_umask_and_old_ones_keep_their_mode(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "new.txt", "x")
+        kept = tmp_path / "kept.txt"
+        kept.write_text("old")
+        os.chmod(kept, 0o664)
+        atomic_write_text(kept, "new")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == mode
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o664 and kept.read_text() == "new"
+
+
+def test_atomic_writes_follow_links_refuse_devices_and_leave_no_temp_file(tmp_path):
+    target = tmp_path / "real.txt"
+    target.write_text("old")
+    (tmp_path / "link.txt").symlink_to(target)
+    atomic_write_text(tmp_path / "link.txt", "new")
+    assert (tmp_path / "link.txt").is_symlink() and target.read_text() == "new"
+    with pytest.raises(NKError, match="not a regular file"):
+        open_atomic("/dev/null")
+    sink = open_atomic(tmp_path / "half.txt")
+    sink.handle.write("partial")
+    sink.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "real.txt"]
+
+
+def test_shipped_model_is_inside_the_package_and_matches_the_shipped_data():
+    """Fails when labels/ or seeds/ change without retraining the committed model."""
+    assert DEFAULT_MODEL_PATH.parent.parent.name == "nkclassify"
+    card = read_model_file(DEFAULT_MODEL_PATH)["meta"]["card"]
+    corpus = load_corpus(REPO / "labels")
+    assert card["data_hash"] == corpus.data_hash, (
+        "retrain: nkclassify train --out nkclassify/resources/nkclassify.nkmodel"
+    )
+    assert card["n_units"] == len(corpus.units) and "cv_events" in card and "cv" in card
+
+
+def test_the_model_file_stands_alone_and_concurrent_saves_leave_one_whole_model(seed_labels, tmp_path):
+    import threading
+
+    path = tmp_path / "m.nkmodel"
+    _save(seed_labels, path)
+    markdown_card_path(path).unlink()  # a crash after the model and before its card
+    assert Engine.load(path).topic_names
+    threads = [threading.Thread(target=_save, args=(seed_labels, path)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Engine.load(path).card["features"] == "tfidf"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.md", "m.nkmodel"]

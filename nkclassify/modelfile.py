@@ -1,0 +1,166 @@
+"""The model file: plain arrays plus JSON in one zip, which loading can never turn into code.
+
+Layout (format version 2), members in this order, each written with a fixed timestamp so the same
+model gives the same bytes:
+
+- ``meta.json``: format name and version, the label schema, the model card (training data,
+  versions, scores), the feature blocks (analyzer settings, weights), the SHA-256 of every array
+  member;
+- ``vocabulary.json``: one token list per feature block, in column order;
+- ``<name>.npy``: the arrays (idf per block, coefficients, intercepts, thresholds), read with
+  ``allow_pickle=False``;
+- ``SHA256``: the SHA-256 of ``meta.json``, so no part of the file can change unnoticed.
+
+A hash inside the file catches corruption and accidents, not a determined forger; but a forged
+file can only change scores, never run code: nothing here is unpickled. Format 1 (a joblib pickle
+beside a JSON card) is refused with a message saying how to retrain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "SUFFIX", "ARRAYS", "write_model_file", "read_model_file"]
+
+FORMAT = "nkclassify-model"
+FORMAT_VERSION = 2
+SUFFIX = ".nkmodel"
+ARRAYS = (
+    "topic_coef",
+    "topic_intercept",
+    "thresholds",
+    "stance_coef",
+    "stance_topic_coef",
+    "stance_intercept",
+)
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MAX_MEMBER = 1 << 30  # no honest member is near 1 GiB; a bigger one is a zip bomb or not ours
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _json_bytes(value: Any) -> bytes:
+    # Key order is kept, never sorted: the schema's topic order is the order of the model's columns.
+    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data, compresslevel=6)
+
+
+def write_model_file(
+    handle: io.BufferedIOBase, exported: Mapping[str, Any], schema: dict, card: dict
+) -> None:
+    """Write an exported model (``TopicStanceModel.export()``) with its schema and card to ``handle``."""
+    arrays = {f"{b['name']}.idf": b["idf"] for b in exported["blocks"]}
+    arrays.update({name: exported[name] for name in ARRAYS})
+    payload = {name: _npy_bytes(np.asarray(value, dtype=np.float64)) for name, value in arrays.items()}
+    vocabulary = _json_bytes({b["name"]: list(b["vocabulary"]) for b in exported["blocks"]})
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "schema": schema,
+        "card": card,
+        "features": exported["features"],
+        "params": exported["params"],
+        "blocks": [{k: b[k] for k in ("name", "analyzer", "weight")} for b in exported["blocks"]],
+        "sha256": {
+            "vocabulary.json": hashlib.sha256(vocabulary).hexdigest(),
+            **{f"{name}.npy": hashlib.sha256(data).hexdigest() for name, data in payload.items()},
+        },
+    }
+    meta_bytes = _json_bytes(meta)
+    with zipfile.ZipFile(handle, "w") as archive:
+        _member(archive, "meta.json", meta_bytes)
+        _member(archive, "vocabulary.json", vocabulary)
+        for name, data in payload.items():
+            _member(archive, f"{name}.npy", data)
+        _member(archive, "SHA256", hashlib.sha256(meta_bytes).hexdigest().encode() + b"\n")
+
+
+def _read(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise ModelError(f"{where}: not an nkclassify model (no {name})") from None
+    if info.file_size > _MAX_MEMBER:
+        raise ModelError(f"{where}: member {name} is implausibly large; not an nkclassify model")
+    return archive.read(name)
+
+
+def read_model_file(path: Path) -> dict[str, Any]:
+    """Read and verify a model file: meta (schema, card, blocks), vocabularies and arrays.
+
+    Raises ``ModelError`` with one line for anything that is not an intact model of ours.
+    """
+    where = str(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+            if head[:2] == b"\x80\x04" or head[:1] == b"\x78" or path.suffix == ".joblib":
+                raise ModelError(
+                    f"{where}: a pickled model of format 1 (nkclassify 0.1); it is not loaded because "
+                    "unpickling can run code: retrain with `nkclassify train`"
+                )
+            if head != b"PK\x03\x04":
+                raise ModelError(f"{where}: not an nkclassify model file (expected a {SUFFIX} zip)")
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                meta_bytes = _read(archive, "meta.json", where)
+                expected = _read(archive, "SHA256", where).decode("ascii", "replace").strip()
+                if hashlib.sha256(meta_bytes).hexdigest() != expected:
+                    raise ModelError(f"{where}: meta.json does not match its SHA-256; the file was changed")
+                try:
+                    meta = json.loads(meta_bytes)
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    raise ModelError(f"{where}: unreadable meta.json ({exc})") from None
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                    raise ModelError(f"{where}: not an nkclassify model file")
+                version = meta.get("format_version")
+                if version != FORMAT_VERSION:
+                    raise ModelError(
+                        f"{where}: model format version {version!r}; this nkclassify reads version "
+                        f"{FORMAT_VERSION} (retrain with `nkclassify train`, or install the matching release)"
+                    )
+                hashes = meta.get("sha256", {})
+                members: dict[str, bytes] = {}
+                for name, digest in sorted(hashes.items()):
+                    data = _read(archive, name, where)
+                    if hashlib.sha256(data).hexdigest() != digest:
+                        raise ModelError(f"{where}: {name} does not match its SHA-256; the file was changed")
+                    members[name] = data
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise ModelError(f"{where}: damaged model file ({exc})") from None
+    except IsADirectoryError:
+        raise ModelError(f"{where}: is a folder, not a model file") from None
+    except FileNotFoundError:
+        raise ModelError(f"{where}: model file not found (train one with: nkclassify train)") from None
+    arrays = {}
+    for name, data in members.items():
+        if name.endswith(".npy"):
+            try:
+                arrays[name[:-4]] = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+            except ValueError as exc:
+                raise ModelError(f"{where}: array {name} unreadable ({exc})") from None
+    try:
+        vocabulary = json.loads(members["vocabulary.json"])
+    except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelError(f"{where}: vocabulary missing or unreadable") from None
+    return {"meta": meta, "vocabulary": vocabulary, "arrays": arrays}

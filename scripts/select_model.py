@@ -1,0 +1,94 @@
+"""The table that chose the default model: candidates scored the way real news is met.
+
+    python scripts/select_model.py [--labels DIR] [--folds 5] [--out docs/evaluation/selection.json]
+
+Every candidate is scored by cross-validation grouped by event (no real-world event on both sides)
+and by training on the written articles and testing on the five real seed articles; the keyword
+rules (``nkclassify.lexicon``) are scored beside them. Nothing here is tuned on the seeds beyond
+this choice among a handful of settings, which the README states.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nkclassify.dataset import DEFAULT_LABELS_DIR, load_corpus  # noqa: E402
+from nkclassify.evaluate import _fit_and_predict, _score, cross_validate, keyword_predictions, label_matrix  # noqa: E402
+
+CANDIDATES: list[tuple[str, str, dict]] = [
+    ("release 0.1: word n-grams, tuned thresholds", "tfidf", {"stance_topics": False, "thresholds": "tuned"}),
+    ("word n-grams, fixed 0.5", "tfidf", {"stance_topics": False}),
+    ("+ prefixes, cue lists, no stop words (default)", "lex", {"stance_topics": False}),
+    ("  + tuned thresholds", "lex", {"stance_topics": False, "thresholds": "tuned"}),
+    ("  + stance head sees topic probabilities", "lex", {"stance_topics": True}),
+    ("  with C=1", "lex", {"stance_topics": False, "topic_c": 1.0, "stance_c": 1.0}),
+    ("  with C=16", "lex", {"stance_topics": False, "topic_c": 16.0, "stance_c": 16.0}),
+    ("  + character 3-5-grams", "lex+char", {"stance_topics": False}),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS_DIR)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", type=int, nargs="*", help="candidate numbers to run (default: all)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    data = label_matrix(load_corpus(args.labels))
+    written = np.flatnonzero(data.sources == "written")
+    seeds = data.subset(np.flatnonzero(data.sources == "seed"))
+    none = data.stance_names.index("none")
+    rows = []
+    kw_seed = _score(seeds, *keyword_predictions(seeds.texts, data.topic_names, len(data.stance_names), none))
+    header = f"{'#':>2} {'candidate':48} {'event CV micro':>14} {'macro':>6} {'F_avg':>6} | {'seeds micro':>11} {'macro':>6} {'F_avg':>6} | {'fit s':>6}"
+    print(header)
+    for number, (name, features, params) in enumerate(CANDIDATES):
+        if args.only and number not in args.only:
+            continue
+        started = time.perf_counter()
+        cv = cross_validate(data, features, args.folds, 1, 0, group_by="event", params=params)
+        _, predicted, _ = _fit_and_predict(data.subset(written), seeds, features, 0, params)
+        _, _, transfer = _score(seeds, *predicted)
+        seconds = time.perf_counter() - started
+        row = {
+            "candidate": name,
+            "features": features,
+            "params": params,
+            "event_cv": {k: v["mean"] for k, v in cv["summary"].items()},
+            "event_cv_per_topic": {t: m["f1"] for t, m in cv["pooled"]["topics"]["per_topic"].items()},
+            "event_cv_per_stance": {s: m["f1"] for s, m in cv["pooled"]["stance"]["per_class"].items()},
+            "seeds": transfer,
+            "seconds": seconds,
+        }
+        rows.append(row)
+        e, s = row["event_cv"], row["seeds"]
+        print(
+            f"{number:>2} {name:48} {e['topics_micro_f1']:>14.3f} {e['topics_macro_f1']:>6.3f} {e['stance_f_avg']:>6.3f} | "
+            f"{s['topics_micro_f1']:>11.3f} {s['topics_macro_f1']:>6.3f} {s['stance_f_avg']:>6.3f} | {seconds:>6.0f}",
+            flush=True,
+        )
+    kw_cv = cv["baselines"]["keywords"]
+    print(
+        f"{'':>2} {'keyword rules (no training; stance always none)':48} {kw_cv['topics_micro_f1']['mean']:>14.3f} "
+        f"{kw_cv['topics_macro_f1']['mean']:>6.3f} {'-':>6} | {kw_seed[2]['topics_micro_f1']:>11.3f} "
+        f"{kw_seed[2]['topics_macro_f1']:>6.3f} {'-':>6} |"
+    )
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        result = {
+            "candidates": rows,
+            "keywords": {"event_cv": {k: v["mean"] for k, v in kw_cv.items()}, "seeds": kw_seed[2]},
+        }
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The model file: one zip of arrays and JSON, verified on load, never unpickled, same bytes each time."""
+
+import hashlib
+import io
+import json
+import pickle
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nkclassify.engine import Engine
+from nkclassify.errors import ModelError
+from nkclassify.modelfile import FORMAT_VERSION, read_model_file
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _rewrite(src: Path, dst: Path, change) -> None:
+    """Copy a model zip, letting ``change(name, data)`` return new bytes for a member."""
+    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, change(info.filename, old.read(info.filename)))
+
+
+class Planted:
+    """A pickle that touches a file when unpickled: what a planted model would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_same_data_and_seed_give_the_same_bytes(seed_labels, tmp_path):
+    from nkclassify.dataset import load_corpus
+    from nkclassify.train import train
+
+    corpus = load_corpus(seed_labels)
+    a = train(corpus, tmp_path / "a.nkmodel", cv_folds=0)
+    b = train(corpus, tmp_path / "b.nkmodel", cv_folds=0)
+    assert (tmp_path / "a.nkmodel").read_bytes() == (tmp_path / "b.nkmodel").read_bytes()
+    assert (
+        a["model_sha256"]
+        == b["model_sha256"]
+        == hashlib.sha256((tmp_path / "a.nkmodel").read_bytes()).hexdigest()
+    )
+
+
+def test_model_file_holds_schema_card_and_arrays_without_pickle(seed_model):
+    content = read_model_file(seed_model)
+    meta = content["meta"]
+    assert meta["format_version"] == FORMAT_VERSION and meta["schema"]["topics"]
+    assert meta["card"]["features"] and "versions" in meta["card"]
+    with zipfile.ZipFile(seed_model) as archive:
+        names = archive.namelist()
+        assert names[0] == "meta.json" and names[-1] == "SHA256"
+        for name in names:
+            if name.endswith(".npy"):
+                np.lib.format.read_array(io.BytesIO(archive.read(name)), allow_pickle=False)
+
+
+def test_label_names_keep_the_schema_order_of_the_model_columns(seed_labels, seed_model):
+    from nkclassify.dataset import load_corpus
+
+    schema = load_corpus(seed_labels).schema
+    engine = Engine.load(seed_model)
+    assert engine.topic_names == schema.topic_names and engine.stance_names == schema.stance_names
+    assert schema.topic_names != sorted(schema.topic_names)  # the order is not alphabetical: it must survive
+
+
+def test_a_file_of_the_previous_release_of_this_format_still_loads():
+    engine = Engine.load(FIXTURES / "model_v2.nkmodel")
+    assert engine.topic_names and engine.predict(["Workers fled."])[0].shape == (1, len(engine.topic_names))
+
+
+def test_swapped_labels_or_changed_arrays_are_refused(seed_model, tmp_path):
+    swapped = tmp_path / "swapped.nkmodel"
+
+    def swap(name, data):
+        if name != "meta.json":
+            return data
+        meta = json.loads(data)
+        topics = list(meta["schema"]["topics"].items())
+        topics[0], topics[1] = topics[1], topics[0]
+        meta["schema"]["topics"] = dict(topics)
+        return json.dumps(meta).encode()
+
+    _rewrite(seed_model, swapped, swap)
+    with pytest.raises(ModelError, match="meta.json does not match its SHA-256"):
+        Engine.load(swapped)
+    changed = tmp_path / "changed.nkmodel"
+    _rewrite(seed_model, changed, lambda n, d: d[:-8] + b"\0" * 8 if n == "topic_coef.npy" else d)
+    with pytest.raises(ModelError, match="topic_coef.npy does not match"):
+        Engine.load(changed)
+
+
+def test_consistent_hashes_but_wrong_shapes_are_one_error(seed_model, tmp_path):
+    bad = tmp_path / "bad.nkmodel"
+    content = read_model_file(seed_model)
+    arrays = dict(content["arrays"])
+    arrays["thresholds"] = np.zeros(2)
+    meta = content["meta"]
+    engine_args = (meta, content["vocabulary"], arrays, str(bad))
+    with pytest.raises(ModelError, match="thresholds has shape"):
+        Engine(*engine_args)
+    meta = {**meta, "schema": {**meta["schema"], "stance": {"labels": {"a": "", "b": ""}}}}
+    with pytest.raises(ModelError, match="inconsistent"):
+        Engine(meta, content["vocabulary"], content["arrays"], str(bad))
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "not an nkclassify model file"),
+        (b"garbage bytes", "not an nkclassify model file"),
+        (b"PK\x03\x04 truncated zip", "damaged model file"),
+    ],
+)
+def test_files_that_are_not_models(tmp_path, content, message):
+    path = tmp_path / "m.nkmodel"
+    path.write_bytes(content)
+    with pytest.raises(ModelError, match=message):
+        Engine.load(path)
+
+
+def test_a_zip_that_is_not_ours(tmp_path):
+    path = tmp_path / "other.nkmodel"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta.json", b"{}")
+        archive.writestr("SHA256", hashlib.sha256(b"{}").hexdigest())
+    with pytest.raises(ModelError, match="not an nkclassify model file"):
+        Engine.load(path)
+    with pytest.raises(ModelError, match="folder"):
+        Engine.load(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["evil.joblib", "evil.nkmodel", "evil.pkl"])
+def test_a_planted_pickle_never_runs(tmp_path, name):
+    marker = tmp_path / "ran"
+    path = tmp_path / name
+    path.write_bytes(pickle.dumps({"format_version": 1, "model": Planted(marker)}, protocol=4))
+    with pytest.raises(ModelError):
+        Engine.load(path)
+    assert not marker.exists()
+    shutil.copy(path, tmp_path / "copy")  # the file is intact: loading refused it, nothing ran
