@@ -1,5 +1,8 @@
 """``python -m nkclassify`` runs the command line."""
 
-from .cli import app
+import sys
 
-app(prog_name="nkclassify")
+from .cli import main
+
+sys.argv[0] = "nkclassify"
+main()

@@ -1,7 +1,12 @@
 """The ``nkclassify`` command line: a thin porch over the library.
 
-Each command turns its arguments into values, calls one library function, and prints. Errors the
-library raises on purpose (``NKError``) become one line on standard error and exit code 1.
+Each command turns its arguments into values, calls one library function, and prints. ``main`` is
+the entry point: every error becomes one ``error:`` line and a documented exit code, never a
+traceback, and SIGTERM unwinds like Ctrl-C so temporary files are removed.
+
+Exit codes: 0 success; 1 fatal error (bad model, bad data, unreadable input with --strict);
+2 usage error (unknown option, bad value: click's convention); 3 some inputs were skipped, each
+named on standard error, the rest done; 130/143 interrupted (SIGINT/SIGTERM).
 """
 
 from __future__ import annotations
@@ -15,12 +20,21 @@ from typing import Annotated, TypeVar
 import typer
 
 from .errors import NKError
+from .features import DEFAULT_FEATURES, FEATURE_SETS
+
+EXIT_FATAL, EXIT_USAGE, EXIT_SKIPPED = 1, 2, 3
+
+# typer prints a Python type after each argument's name ("PATH... <list[str]>"); the metavar says
+# it better. Without rich the hook below is the only place that string comes from.
+if hasattr(typer.core, "TyperArgument"):
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 app = typer.Typer(
     help="Tag news sentences about North Korea's overseas workers and troops.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 dataset_app = typer.Typer(help="Validate and export the labelled data.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
@@ -28,14 +42,56 @@ app.add_typer(dataset_app, name="dataset")
 T = TypeVar("T")
 
 LabelsOpt = Annotated[
-    Path | None, typer.Option("--labels", help="Labels folder (schema.json + one folder per source).")
+    Path | None,
+    typer.Option("--labels", metavar="DIR", help="Labels folder (schema.json + one folder per source)."),
 ]
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def shown(name: object) -> str:
+    """A file name safe for one terminal line: control characters and undecodable bytes escaped."""
+    text = str(name)
+    try:  # undecodable bytes of a file name come back as they were, shown as \xff
+        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def fail(message: str, code: int = EXIT_FATAL) -> typer.Exit:
     """Print one line on standard error and return the exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {shown(message)}", err=True)
     return typer.Exit(code)
+
+
+def _version_line() -> str:
+    from . import __version__
+
+    line = f"nkclassify {__version__}"
+    try:
+        from .modelfile import read_model_file
+        from .store import DEFAULT_MODEL_PATH, card_summary
+
+        card = read_model_file(DEFAULT_MODEL_PATH)["meta"].get("card", {})
+        line += f"\nshipped model: {card_summary(card)}"
+    except NKError as exc:
+        line += f"\nshipped model: unavailable ({exc})"
+    return line
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and the shipped model.")
+    ] = False,
+) -> None:
+    """Tag news sentences about North Korea's overseas workers and troops."""
+    if version:
+        typer.echo(_version_line())
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
 
 
 def run(call: Callable[[], T]) -> T:
@@ -45,7 +101,7 @@ def run(call: Callable[[], T]) -> T:
     except NKError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+        raise fail(f"{shown(exc.filename or '')}: {exc.strerror or exc}".lstrip(": ")) from None
     except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
         if os.environ.get("NKCLASSIFY_DEBUG"):
             raise
@@ -103,9 +159,9 @@ def dataset_check(labels: LabelsOpt = None) -> None:
 
 @dataset_app.command("export")
 def dataset_export(
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or parquet.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="jsonl or parquet.")] = "jsonl",
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output file (default: stdout, jsonl only).")
+        Path | None, typer.Option("--out", metavar="PATH", help="Output file (default: stdout, jsonl only).")
     ] = None,
     labels: LabelsOpt = None,
 ) -> None:
@@ -119,8 +175,12 @@ def dataset_export(
 
 @dataset_app.command("scaffold")
 def dataset_scaffold(
-    articles: Annotated[list[Path], typer.Argument(help="Article .txt files inside a source folder.")],
-    source: Annotated[str, typer.Option("--source", help="Source the articles belong to.")] = "written",
+    articles: Annotated[
+        list[Path], typer.Argument(metavar="ARTICLE...", help="Article .txt files inside a source folder.")
+    ],
+    source: Annotated[
+        str, typer.Option("--source", metavar="NAME", help="Source the articles belong to.")
+    ] = "written",
     labels: LabelsOpt = None,
 ) -> None:
     """Write an unlabelled label file for each article (labels of unchanged units are kept)."""
@@ -131,11 +191,14 @@ def dataset_scaffold(
         typer.echo(f"wrote {out}")
 
 
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for folds and solvers.")]
+SeedOpt = Annotated[int, typer.Option("--seed", metavar="N", help="Seed for folds and solvers.")]
 
 
 def _progress_bar(enabled: bool, total: int | None = None, unit: str = "step"):
-    """A tqdm bar on standard error when it is a terminal; None otherwise (never in stdout)."""
+    """A tqdm bar on standard error when it is a terminal; None otherwise (never in stdout).
+
+    Callers test ``bar is not None``: a tqdm bar of unknown length refuses ``bool()``.
+    """
     if not enabled or not sys.stderr.isatty():
         return None
     from tqdm import tqdm
@@ -146,51 +209,62 @@ def _progress_bar(enabled: bool, total: int | None = None, unit: str = "step"):
 @app.command("train")
 def train_cli(
     labels: LabelsOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Model file (card written beside it).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="PATH",
+            help="Model file, *.nkmodel (default: ./models/nkclassify.nkmodel; card beside it).",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     features: Annotated[
-        str, typer.Option("--features", help="tfidf, tfidf+char, tfidf+static or tfidf+minilm.")
-    ] = "tfidf",
+        str, typer.Option("--features", metavar="NAME", help="Feature set: " + ", ".join(FEATURE_SETS) + ".")
+    ] = DEFAULT_FEATURES,
     cv_folds: Annotated[
-        int, typer.Option("--cv-folds", help="Grouped folds for the card's scores; 0 skips.")
+        int, typer.Option("--cv-folds", metavar="K", help="Grouped folds for the card's scores; 0 skips.")
     ] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on standard error.")] = False,
 ) -> None:
     """Train on all labelled data; write the model and its cards atomically."""
     from .dataset import load_corpus
-    from .store import DEFAULT_MODEL_PATH
+    from .store import DEFAULT_OUT
     from .train import train
 
-    target = out or DEFAULT_MODEL_PATH
+    target = out or DEFAULT_OUT
     bar = _progress_bar(not quiet)
-    step = (lambda text: bar.set_description(text)) if bar else None
+    step = (lambda text: bar.set_description(text)) if bar is not None else None
     card = run(lambda: train(load_corpus(_labels(labels)), target, features, seed, cv_folds, step))
-    if bar:
+    if bar is not None:
         bar.close()
     typer.echo(
         f"wrote {target} ({card['n_units']} units, {card['n_articles']} articles, features {features})"
     )
     typer.echo("thresholds: " + ", ".join(f"{k} {v:.3f}" for k, v in card["thresholds"].items()))
-    if "cv" in card:
-        typer.echo(
-            f"cross-validation ({card['cv']['scheme']}): "
-            + ", ".join(f"{k} {v['mean']:.3f}±{v['std']:.3f}" for k, v in card["cv"]["summary"].items())
-        )
+    for key in ("cv_events", "cv"):
+        if key in card:
+            typer.echo(
+                f"cross-validation ({card[key]['scheme']}): "
+                + ", ".join(f"{k} {v['mean']:.3f}±{v['std']:.3f}" for k, v in card[key]["summary"].items())
+            )
 
 
 @app.command("evaluate")
 def evaluate_cli(
     labels: LabelsOpt = None,
     folds: Annotated[
-        int, typer.Option("--folds", help="Grouped folds (leave-one-article-out if fewer articles).")
+        int,
+        typer.Option("--folds", metavar="K", help="Grouped folds (leave-one-article-out if fewer articles)."),
     ] = 5,
-    repeats: Annotated[int, typer.Option("--repeats", help="Repeat CV with new fold seeds.")] = 1,
+    repeats: Annotated[
+        int, typer.Option("--repeats", metavar="R", help="Repeat CV with new fold seeds.")
+    ] = 1,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for report.md, report.json and PNG plots.")
+        Path, typer.Option("--out", metavar="PATH", help="Folder for report.md, report.json and PNG plots.")
     ] = Path("reports"),
     features: Annotated[
-        str, typer.Option("--features", help="Comma-separated feature sets; first is main.")
-    ] = "tfidf",
+        str, typer.Option("--features", metavar="NAME", help="Comma-separated feature sets; first is main.")
+    ] = DEFAULT_FEATURES,
     seed: SeedOpt = 0,
     no_curve: Annotated[bool, typer.Option("--no-curve", help="Skip the learning curve (faster).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on standard error.")] = False,
@@ -202,7 +276,7 @@ def evaluate_cli(
 
     names = [f.strip() for f in features.split(",") if f.strip()]
     bar = _progress_bar(not quiet)
-    step = (lambda text: bar.set_description(text)) if bar else None
+    step = (lambda text: bar.set_description(text)) if bar is not None else None
     report = run(
         lambda: evaluate(
             load_corpus(_labels(labels)),
@@ -215,19 +289,29 @@ def evaluate_cli(
         )
     )
     written = run(lambda: write_report(report, out))
-    if bar:
+    if bar is not None:
         bar.close()
     main = report["main"]
     typer.echo(
         f"{main['scheme']} CV, {main['n_units']} units, {main['n_articles']} articles, "
         f"features {main['features']}\n"
     )
-    typer.echo(table(["metric", "model", "majority", "stratified"], summary_rows(main)) + "\n")
+    typer.echo(table(["metric", "model", "keywords", "majority", "stratified"], summary_rows(main)) + "\n")
     typer.echo(table(["topic", "precision", "recall", "F1", "support"], topic_rows(main)) + "\n")
     typer.echo(table(["stance", "precision", "recall", "F1", "support"], stance_rows(main)) + "\n")
     typer.echo(
         table(
-            ["features", "topics micro", "topics macro", "stance macro", "F_avg", "sent/s", "size"],
+            [
+                "features",
+                "topics micro",
+                "topics macro",
+                "stance macro",
+                "F_avg",
+                "seeds micro",
+                "seeds F_avg",
+                "sent/s",
+                "size",
+            ],
             comparison_rows(report),
         )
         + "\n"
@@ -246,80 +330,126 @@ def evaluate_cli(
 @app.command("tag")
 def tag_cli(
     paths: Annotated[
-        list[str] | None, typer.Argument(help="Text files or folders (*.txt); '-' or none: stdin.")
+        list[str] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            help="Files or folders (.txt .html .pdf .csv .tsv .jsonl); '-' or none: stdin.",
+        ),
     ] = None,
     lines: Annotated[
-        bool, typer.Option("--lines", help="Each non-blank line is one unit (no splitting).")
+        bool,
+        typer.Option("--lines", help="Each non-blank line (or CSV/JSONL record) is one unit, no splitting."),
     ] = False,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="table, jsonl or csv (default: table on a terminal, else jsonl)."),
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="table, jsonl, csv or html (default: table on a terminal, else jsonl).",
+        ),
+    ] = None,
+    level: Annotated[
+        str,
+        typer.Option(
+            "--level", metavar="LEVEL", help="unit (one row per sentence) or article (one row per document)."
+        ),
+    ] = "unit",
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--input-format",
+            metavar="KIND",
+            help="text, html, pdf, csv, tsv or jsonl (default: by extension).",
+        ),
+    ] = None,
+    text_field: Annotated[
+        str | None,
+        typer.Option("--text-field", metavar="NAME", help="CSV/TSV column or JSONL key with the text."),
+    ] = None,
+    id_field: Annotated[
+        str | None,
+        typer.Option("--id-field", metavar="NAME", help="CSV/TSV column or JSONL key with the record id."),
     ] = None,
     model: Annotated[
-        Path | None, typer.Option("--model", help="Model file (default: the shipped model).")
+        Path | None, typer.Option("--model", metavar="MODEL", help="Model file (default: the shipped model).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write here (atomically) instead of stdout.")
+        Path | None, typer.Option("--out", metavar="PATH", help="Write here (atomically) instead of stdout.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first unreadable input.")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", metavar="N", help="Worker processes (default: the cores available; 1: none)."
+        ),
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Tag every sentence of the given articles with topics and stance.
 
-    Exit codes: 0 all inputs tagged; 1 fatal error (model, options, or a bad input with --strict);
-    2 some inputs were skipped (each named on standard error).
+    Exit codes: 0 all inputs tagged; 1 fatal error (model, or a bad input with --strict);
+    2 usage error; 3 some inputs or lines were skipped (each named on standard error).
     """
-    from .fileio import atomic_write_text
+    from .fileio import open_atomic
     from .inputs import Problem
-    from .output import FORMATS, csv_header, csv_rows, jsonl_lines, table_block
-    from .tag import Tagger, summarise
+    from .output import LEVELS, WRITERS
+    from .readers import READERS, ReadOptions
+    from .tag import Tagger
 
     fmt = fmt or ("table" if sys.stdout.isatty() and out is None else "jsonl")
-    if fmt not in FORMATS:
-        raise fail(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    if fmt not in WRITERS:
+        raise fail(f"unknown format {fmt!r} (use {', '.join(WRITERS)})", EXIT_USAGE)
+    if level not in LEVELS:
+        raise fail(f"unknown level {level!r} (use {', '.join(LEVELS)})", EXIT_USAGE)
+    if input_format is not None and input_format not in READERS:
+        raise fail(f"unknown input format {input_format!r} (use {', '.join(READERS)})", EXIT_USAGE)
+    options = ReadOptions(input_format, text_field, id_field)
+    if jobs < 0:
+        raise fail("--jobs must be 0 (all cores) or more", EXIT_USAGE)
+    if jobs == 0:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     tagger = run(lambda: Tagger.load(model))
-    for note in tagger.notes:
-        typer.echo(f"note: {note}", err=True)
+    writer = WRITERS[fmt](tagger.topic_names, tagger.stance_names, level, _terminal_width())
     sources = paths or ["-"]
     bar = _progress_bar(
         not quiet and (len(sources) > 1 or "-" in sources or any(Path(p).is_dir() for p in sources)),
         unit="unit",
     )
-    chunks: list[str] = []
-    emit = chunks.append if out else (lambda text: (sys.stdout.write(text), sys.stdout.flush()))
-    if fmt == "csv":
-        emit(csv_header(tagger.topic_names, tagger.stance_names))
     skipped = 0
+    sink = run(lambda: open_atomic(out)) if out else None
+    stream = sink.handle if sink is not None else sys.stdout
     try:
-        for result in tagger.tag_inputs(sources, sys.stdin.buffer, lines=lines):
+        stream.write(writer.header())
+        for result in tagger.tag_inputs(sources, sys.stdin.buffer, lines=lines, options=options, jobs=jobs):
             if isinstance(result, Problem):
                 skipped += 1
-                typer.echo(f"error: {result.source}: {result.message}", err=True)
+                typer.echo(f"error: {shown(result.source)}: {result.message}", err=True)
                 if strict:
-                    raise typer.Exit(1)
+                    raise typer.Exit(EXIT_FATAL)
                 continue
             if result.note:
-                typer.echo(f"warning: {result.source}: {result.note}", err=True)
-            if bar:
+                typer.echo(f"warning: {shown(result.source)}: {result.note}", err=True)
+            if not result.units:
+                continue
+            if bar is not None:
                 bar.update(len(result.units))
-            if fmt == "jsonl":
-                emit(jsonl_lines(result.units))
-            elif fmt == "csv":
-                emit(csv_rows(result.units, tagger.topic_names, tagger.stance_names))
-            else:
-                summary = summarise(result.units, tagger.topic_names, tagger.stance_names)
-                emit(table_block(result.source, result.units, summary, width=_terminal_width()))
+            stream.write(writer.write(result))
+            if sink is None:
+                stream.flush()
+        stream.write(writer.footer())
+        if sink is not None:
+            run(sink.commit)
     except BrokenPipeError:  # the reader (head, less) went away: stop quietly
         sys.stderr.close()
         raise typer.Exit(0) from None
     finally:
-        if bar:
+        if bar is not None:
             bar.close()
-    if out:
-        run(lambda: atomic_write_text(out, "".join(chunks)))
+        if sink is not None:
+            sink.discard()
     if skipped:
-        typer.echo(f"{skipped} input(s) skipped", err=True)
-        raise typer.Exit(2)
+        typer.echo(f"{skipped} input(s) or line(s) skipped", err=True)
+        raise typer.Exit(EXIT_SKIPPED)
 
 
 def _terminal_width() -> int:
@@ -330,17 +460,45 @@ def _terminal_width() -> int:
 
 @app.command("explain")
 def explain_cli(
-    sentence: Annotated[str, typer.Argument(help="The sentence to explain.")],
+    sentence: Annotated[str, typer.Argument(metavar="SENTENCE", help="The sentence to explain.")],
     model: Annotated[
-        Path | None, typer.Option("--model", help="Model file (default: the shipped model).")
+        Path | None, typer.Option("--model", metavar="MODEL", help="Model file (default: the shipped model).")
     ] = None,
-    top: Annotated[int, typer.Option("--top", help="N-grams to show per label.")] = 8,
+    top: Annotated[int, typer.Option("--top", metavar="N", help="N-grams to show per label.")] = 8,
 ) -> None:
     """Show the n-grams that pushed each predicted topic and the stance."""
     from .output import explanation_text
     from .tag import Tagger
 
     if not sentence.strip():
-        raise fail("the sentence is empty")
+        raise fail("the sentence is empty", EXIT_USAGE)
     tagger = run(lambda: Tagger.load(model))
-    typer.echo(explanation_text(tagger.explain(sentence, top)), nl=False)
+    typer.echo(explanation_text(run(lambda: tagger.explain(sentence, top))), nl=False)
+
+
+def main() -> None:
+    """Console entry point: the app inside one error handler, SIGTERM turned into a clean exit."""
+    import signal
+
+    def terminated(signum, frame):  # unwind (finally blocks remove temporary files), then exit 143
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        raise SystemExit(130) from None
+    except BrokenPipeError:
+        raise SystemExit(0) from None
+    except NKError as exc:
+        typer.echo(f"error: {shown(exc)}", err=True)
+        raise SystemExit(EXIT_FATAL) from None
+    except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
+        if os.environ.get("NKCLASSIFY_DEBUG"):
+            raise
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {shown(exc)} (set NKCLASSIFY_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        raise SystemExit(EXIT_FATAL) from None

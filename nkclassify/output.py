@@ -1,44 +1,32 @@
-"""Render tagged units as JSONL, CSV or a readable table. Pure functions: they return strings."""
+"""Writers: tagged units (or one summary per article) as JSONL, CSV, a terminal table or an HTML page.
+
+One registry, ``WRITERS``: a format name -> a writer class. A writer is made with the label names
+and the level (``unit`` or ``article``); ``header()`` comes first, ``write(document)`` returns the
+text for each tagged document as it arrives (so output streams), ``footer()`` ends it. Writers
+return strings and never print. Add a format: one class here, one entry in ``WRITERS``.
+"""
 
 from __future__ import annotations
 
 import csv
+import heapq
+import html
 import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["FORMATS", "jsonl_lines", "csv_header", "csv_rows", "table_block", "explanation_text"]
+__all__ = ["WRITERS", "FORMATS", "LEVELS", "Writer", "ArticleSummary", "explanation_text", "jsonl_lines"]
 
-FORMATS = ("table", "jsonl", "csv")
-
-
-_KEYS = ("source", "index", "text", "topics", "stance", "scores")
+LEVELS = ("unit", "article")
 _ENCODER = json.JSONEncoder(ensure_ascii=False)  # built once: json.dumps(..., ensure_ascii=False) rebuilds it
+_TOP = 3  # evidence sentences kept per topic and per stance in an article summary
 
 
 def jsonl_lines(units: Sequence[dict[str, Any]]) -> str:
-    """One JSON object per unit, keys exactly source, index, text, topics, stance, scores."""
+    """One JSON object per unit, keys in the order the tagger made them."""
     encode = _ENCODER.encode
-    return "".join(encode(u if tuple(u) == _KEYS else {k: u[k] for k in _KEYS}) + "\n" for u in units)
-
-
-def csv_header(topic_names: Sequence[str], stance_names: Sequence[str]) -> str:
-    columns = ["source", "index", "text", "topics", "stance"]
-    columns += [f"topic_{t}" for t in topic_names] + [f"stance_{s}" for s in stance_names]
-    return _csv([columns])
-
-
-def csv_rows(units: Sequence[dict[str, Any]], topic_names: Sequence[str], stance_names: Sequence[str]) -> str:
-    """Flattened rows: topics joined by ';', one probability column per topic and stance."""
-    rows = []
-    for u in units:
-        rows.append(
-            [u["source"], u["index"], u["text"], ";".join(u["topics"]), u["stance"]]
-            + [u["scores"]["topics"][t] for t in topic_names]
-            + [u["scores"]["stance"][s] for s in stance_names]
-        )
-    return _csv(rows)
+    return "".join(encode(u) + "\n" for u in units)
 
 
 def _csv(rows: list[list[Any]]) -> str:
@@ -47,32 +35,330 @@ def _csv(rows: list[list[Any]]) -> str:
     return buffer.getvalue()
 
 
+class ArticleSummary:
+    """Counts, shares of sentences and the strongest evidence of one article, built unit by unit."""
+
+    def __init__(
+        self, source: str, record_id: str | None, topic_names: Sequence[str], stance_names: Sequence[str]
+    ):
+        self.source, self.record_id = source, record_id
+        self.topic_names, self.stance_names = list(topic_names), list(stance_names)
+        self.units = 0
+        self.topic_counts = dict.fromkeys(self.topic_names, 0)
+        self.stance_counts = dict.fromkeys(self.stance_names, 0)
+        self._top: dict[str, list[tuple[float, int, dict]]] = {}
+
+    def add(self, units: Sequence[dict[str, Any]]) -> None:
+        for u in units:
+            self.units += 1
+            for t in u["topics"]:
+                self.topic_counts[t] += 1
+                self._keep(t, u["scores"]["topics"][t], u)
+            self.stance_counts[u["stance"]] += 1
+            if u["stance"] != "none":
+                self._keep(f"stance:{u['stance']}", u["scores"]["stance"][u["stance"]], u)
+
+    def _keep(self, key: str, p: float, unit: dict) -> None:
+        heap = self._top.setdefault(key, [])
+        item = (p, -unit["index"], {"index": unit["index"], "p": p, "text": unit["text"]})
+        if len(heap) < _TOP:
+            heapq.heappush(heap, item)
+        elif item[:2] > heap[0][:2]:
+            heapq.heapreplace(heap, item)
+
+    def evidence(self, key: str) -> list[dict]:
+        return [entry for _, _, entry in sorted(self._top.get(key, []), key=lambda i: (-i[0], -i[1]))]
+
+    def to_record(self) -> dict[str, Any]:
+        n = self.units or 1
+        record: dict[str, Any] = {"source": self.source}
+        if self.record_id is not None:
+            record["id"] = self.record_id
+        record.update(
+            units=self.units,
+            topics={
+                t: {"sentences": c, "share_of_sentences": round(c / n, 4)}
+                for t, c in self.topic_counts.items()
+            },
+            stance={s: c for s, c in self.stance_counts.items()},
+            evidence={
+                **{t: self.evidence(t) for t in self.topic_names},
+                **{f"stance:{s}": self.evidence(f"stance:{s}") for s in self.stance_names if s != "none"},
+            },
+        )
+        return record
+
+
+class Writer:
+    """Base: unit rows by default; article level collects a summary per (source, record id)."""
+
+    def __init__(
+        self, topic_names: Sequence[str], stance_names: Sequence[str], level: str = "unit", width: int = 120
+    ):
+        self.topic_names, self.stance_names = list(topic_names), list(stance_names)
+        self.level, self.width = level, width
+        self._summary: ArticleSummary | None = None
+
+    def header(self) -> str:
+        return ""
+
+    def footer(self) -> str:
+        return self._flush() if self.level == "article" else ""
+
+    def write(self, document: Any) -> str:
+        if self.level == "unit":
+            return self.units(document.source, document.units)
+        out = ""
+        for key, units in _by_record(document.units):
+            if self._summary is not None and (self._summary.source, self._summary.record_id) != key:
+                out += self._flush()
+            if self._summary is None:
+                self._summary = ArticleSummary(key[0], key[1], self.topic_names, self.stance_names)
+            self._summary.add(units)
+        return out
+
+    def _flush(self) -> str:
+        summary, self._summary = self._summary, None
+        return self.article(summary) if summary is not None and summary.units else ""
+
+    def units(self, source: str, units: Sequence[dict]) -> str:
+        raise NotImplementedError
+
+    def article(self, summary: ArticleSummary) -> str:
+        raise NotImplementedError
+
+
+def _by_record(units: Sequence[dict]) -> list[tuple[tuple[str, str | None], list[dict]]]:
+    groups: list[tuple[tuple[str, str | None], list[dict]]] = []
+    for u in units:
+        key = (u["source"], u.get("id"))
+        if not groups or groups[-1][0] != key:
+            groups.append((key, []))
+        groups[-1][1].append(u)
+    return groups
+
+
+class JsonlWriter(Writer):
+    def units(self, source: str, units: Sequence[dict]) -> str:
+        return jsonl_lines(units)
+
+    def article(self, summary: ArticleSummary) -> str:
+        return _ENCODER.encode(summary.to_record()) + "\n"
+
+
+class CsvWriter(Writer):
+    def header(self) -> str:
+        if self.level == "article":
+            columns = ["source", "id", "units"]
+            columns += [f"{t}_sentences" for t in self.topic_names] + [
+                f"{t}_share_of_sentences" for t in self.topic_names
+            ]
+            columns += [f"stance_{s}" for s in self.stance_names]
+            columns += [f"top_{t}" for t in self.topic_names]
+            columns += [f"top_stance_{s}" for s in self.stance_names if s != "none"]
+            return _csv([columns])
+        columns = ["source", "id", "index", "start", "end", "page", "text", "topics", "stance"]
+        columns += [f"topic_{t}" for t in self.topic_names] + [f"stance_{s}" for s in self.stance_names]
+        return _csv([columns])
+
+    def units(self, source: str, units: Sequence[dict]) -> str:
+        topic_names, stance_names = self.topic_names, self.stance_names
+        return _csv(
+            [
+                [
+                    u["source"],
+                    u.get("id", ""),
+                    u["index"],
+                    u["start"],
+                    u["end"],
+                    u.get("page", ""),
+                    u["text"],
+                    ";".join(u["topics"]),
+                    u["stance"],
+                ]
+                + [u["scores"]["topics"][t] for t in topic_names]
+                + [u["scores"]["stance"][s] for s in stance_names]
+                for u in units
+            ]
+        )
+
+    def article(self, summary: ArticleSummary) -> str:
+        record = summary.to_record()
+        top = lambda key: (summary.evidence(key) or [{"text": ""}])[0]["text"]  # noqa: E731
+        row = [record["source"], record.get("id", ""), record["units"]]
+        row += [record["topics"][t]["sentences"] for t in self.topic_names]
+        row += [record["topics"][t]["share_of_sentences"] for t in self.topic_names]
+        row += [record["stance"][s] for s in self.stance_names]
+        row += [top(t) for t in self.topic_names]
+        row += [top(f"stance:{s}") for s in self.stance_names if s != "none"]
+        return _csv([row])
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
-def table_block(
-    source: str, units: Sequence[dict[str, Any]], summary: dict[str, Any], width: int = 120
-) -> str:
+class TableWriter(Writer):
     """A per-article table (index, stance, topics, sentence) followed by the article summary."""
-    topic_width = max([len(", ".join(u["topics"])) for u in units] + [6])
-    text_width = max(width - topic_width - 17, 30)
-    lines = [
-        f"== {source} ({summary['units']} units)",
-        f"{'#':>4}  {'stance':<8} {'topics':<{topic_width}}  sentence",
-    ]
-    for u in units:
-        topics = ", ".join(u["topics"]) or "-"
-        lines.append(
-            f"{u['index']:>4}  {u['stance']:<8} {topics:<{topic_width}}  {_clip(u['text'], text_width)}"
+
+    def units(self, source: str, units: Sequence[dict]) -> str:
+        summary = ArticleSummary(source, None, self.topic_names, self.stance_names)
+        summary.add(units)
+        return self._table(source, units) + self._summary_lines(summary)
+
+    def article(self, summary: ArticleSummary) -> str:
+        name = summary.source + (f" #{summary.record_id}" if summary.record_id is not None else "")
+        lines = [f"== {name} ({summary.units} sentences)"]
+        for t in self.topic_names:
+            for e in summary.evidence(t)[:1]:
+                lines.append(f"   top {t:<13} {e['p']:.2f}  {_clip(e['text'], self.width - 30)}")
+        return "\n".join(lines) + "\n" + self._summary_lines(summary)
+
+    def _table(self, source: str, units: Sequence[dict]) -> str:
+        topic_width = max([len(", ".join(u["topics"])) for u in units] + [6])
+        text_width = max(self.width - topic_width - 17, 30)
+        lines = [
+            f"== {source} ({len(units)} sentences)",
+            f"{'#':>4}  {'stance':<8} {'topics':<{topic_width}}  sentence",
+        ]
+        for u in units:
+            topics = ", ".join(u["topics"]) or "-"
+            lines.append(
+                f"{u['index']:>4}  {u['stance']:<8} {topics:<{topic_width}}  {_clip(u['text'], text_width)}"
+            )
+        return "\n".join(lines) + "\n"
+
+    def _summary_lines(self, summary: ArticleSummary) -> str:
+        n = summary.units or 1
+        shares = (
+            ", ".join(f"{t} {c} ({c / n:.0%})" for t, c in summary.topic_counts.items() if c)
+            or "no topic in any sentence"
         )
-    shares = (
-        ", ".join(f"{t} {v['share']:.0%} ({v['count']})" for t, v in summary["topics"].items() if v["count"])
-        or "no topic in any unit"
-    )
-    stances = ", ".join(f"{s} {n}" for s, n in summary["stance"].items())
-    lines += [f"topics: {shares}", f"stance: {stances}", ""]
-    return "\n".join(lines) + "\n"
+        stances = ", ".join(f"{s} {c}" for s, c in summary.stance_counts.items())
+        return f"sentences per topic (share of sentences): {shares}\nstance (sentences): {stances}\n\n"
+
+
+_STANCE_COLOURS = {"against": "#f8d7da", "favor": "#d4edda", "none": "transparent"}
+
+
+class HtmlWriter(Writer):
+    """One self-contained page: each article's sentences highlighted by stance, topics as badges,
+    probabilities on hover, the article summary on top, filters by topic and stance."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._articles: list[str] = []
+
+    def header(self) -> str:
+        return ""
+
+    def write(self, document: Any) -> str:
+        for (source, record_id), units in _by_record(document.units):
+            key = (source, record_id)
+            if self._summary is not None and (self._summary.source, self._summary.record_id) != key:
+                self._close_article()
+            if self._summary is None:
+                self._summary = ArticleSummary(source, record_id, self.topic_names, self.stance_names)
+                self._units: list[dict] = []
+            self._summary.add(units)
+            self._units += units
+        return ""
+
+    def _close_article(self) -> None:
+        summary, self._summary = self._summary, None
+        if summary is None or not summary.units:
+            return
+        e = html.escape
+        n = summary.units
+        title = summary.source + (f" #{summary.record_id}" if summary.record_id is not None else "")
+        shares = (
+            " ".join(
+                f'<span class="badge t-{e(t)}">{e(t)} {c} ({c / n:.0%} of sentences)</span>'
+                for t, c in summary.topic_counts.items()
+                if c
+            )
+            or '<span class="muted">no topic in any sentence</span>'
+        )
+        stances = " · ".join(f"{e(s)} {c}" for s, c in summary.stance_counts.items())
+        sentences = []
+        for u in self._units:
+            tip = "; ".join(f"{t} {p:.2f}" for t, p in u["scores"]["topics"].items())
+            tip += " | " + "; ".join(f"{s} {p:.2f}" for s, p in u["scores"]["stance"].items())
+            badges = "".join(f'<span class="badge t-{e(t)}">{e(t)}</span>' for t in u["topics"])
+            sentences.append(
+                f'<span class="u s-{e(u["stance"])}" data-topics="{e(" ".join(u["topics"]))}" '
+                f'data-stance="{e(u["stance"])}" title="{e(tip)}">{e(u["text"])}{badges}</span>'
+            )
+        self._articles.append(
+            f'<article><h2>{e(title)}</h2><p class="summary">{n} sentences. Topics: {shares}<br>'
+            f"Stance: {stances}</p><div>{''.join(sentences)}</div></article>"
+        )
+
+    def footer(self) -> str:
+        self._close_article()
+        e = html.escape
+        topic_boxes = "".join(
+            f'<label><input type="checkbox" class="ft" value="{e(t)}" checked> {e(t)}</label>'
+            for t in self.topic_names
+        )
+        topic_boxes += '<label><input type="checkbox" class="ft" value="" checked> no topic</label>'
+        stance_boxes = "".join(
+            f'<label><input type="checkbox" class="fs" value="{e(s)}" checked> {e(s)}</label>'
+            for s in self.stance_names
+        )
+        colours = "".join(
+            f".s-{e(s)}{{background:{c}}}" for s, c in _STANCE_COLOURS.items() if s in self.stance_names
+        )
+        palette = ["#1f77b4", "#9467bd", "#d62728", "#2ca02c", "#ff7f0e", "#8c564b", "#e377c2"]
+        badges = "".join(
+            f".t-{e(t)}{{border-color:{palette[i % len(palette)]};color:{palette[i % len(palette)]}}}"
+            for i, t in enumerate(self.topic_names)
+        )
+        return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>nkclassify report</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{{font:15px/1.55 system-ui,sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#222}}
+header{{position:sticky;top:0;background:#fff;border-bottom:1px solid #ccc;padding:.5em 0}}
+label{{margin-right:.8em;white-space:nowrap}} .muted{{color:#777}}
+article{{border-bottom:1px solid #eee;padding:.5em 0}} h2{{font-size:1.05em;margin:.3em 0}}
+.summary{{color:#444;font-size:.92em}} .u{{display:block;padding:2px 4px;margin:1px 0;border-radius:3px;cursor:help}}
+.u.hidden{{opacity:.15}} .key{{padding:0 4px;border-radius:3px}} .badge{{font-size:.7em;border:1px solid #999;border-radius:8px;padding:0 4px;margin-left:3px;white-space:nowrap}}
+{colours}{badges}
+</style></head><body>
+<header><strong>nkclassify</strong> — {len(self._articles)} article(s). Stance: <span class="key s-against">against</span>
+<span class="key s-favor">favor</span> none. Hover a sentence for its probabilities.<br>
+Topics: {topic_boxes}<br>Stance: {stance_boxes}</header>
+<main>{"".join(self._articles)}</main>
+<script>
+function apply(){{
+  const topics=[...document.querySelectorAll('.ft:checked')].map(b=>b.value);
+  const stances=[...document.querySelectorAll('.fs:checked')].map(b=>b.value);
+  document.querySelectorAll('.u[data-stance]').forEach(u=>{{
+    const ts=u.dataset.topics?u.dataset.topics.split(' '):[''];
+    const show=stances.includes(u.dataset.stance)&&ts.some(t=>topics.includes(t));
+    u.classList.toggle('hidden',!show);
+  }});
+}}
+document.querySelectorAll('input').forEach(b=>b.addEventListener('change',apply));
+// A link can carry filters: report.html#topics=defection,finances&stance=against
+const wanted=new URLSearchParams(location.hash.slice(1));
+for(const [key,cls] of [['topics','.ft'],['stance','.fs']]){{
+  if(wanted.has(key)){{const keep=wanted.get(key).split(',');
+    document.querySelectorAll(cls).forEach(b=>{{b.checked=keep.includes(b.value);}});}}
+}}
+apply();
+</script></body></html>
+"""
+
+
+WRITERS: dict[str, type[Writer]] = {
+    "table": TableWriter,
+    "jsonl": JsonlWriter,
+    "csv": CsvWriter,
+    "html": HtmlWriter,
+}
+FORMATS = tuple(WRITERS)
 
 
 def explanation_text(explanation: Any) -> str:

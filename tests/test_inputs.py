@@ -1,6 +1,7 @@
 import io
 
-from nkclassify.inputs import MAX_LINE_CHARS, Document, Problem, decode, iter_documents, iter_line_chunks
+from nkclassify.inputs import MAX_LINE_CHARS, Document, Line, Problem, decode, iter_lines
+from nkclassify.readers import iter_documents, iter_sources
 
 
 def test_utf8_with_bom_and_crlf():
@@ -30,11 +31,62 @@ def test_folder_is_read_sorted_and_problems_stay_in_place(tmp_path):
     items = list(iter_documents([str(tmp_path), str(tmp_path / "missing.txt"), str(tmp_path / "empty")]))
     assert [i.source.rsplit("/", 1)[-1] for i in items] == ["a.txt", "b.txt", "missing.txt", "empty"]
     assert isinstance(items[2], Problem) and "no such file" in items[2].message
-    assert isinstance(items[3], Problem) and "no .txt files" in items[3].message
+    assert isinstance(items[3], Problem) and "no files of a known kind" in items[3].message
 
 
-def test_stdin_whole_and_in_chunks():
-    items = list(iter_documents([], io.BytesIO(b"One. Two.")))
-    assert items == [Document("-", "One. Two.")]
-    chunks = list(iter_line_chunks(io.BytesIO(b"a\nb\nc\n"), lines_per_chunk=2))
-    assert [c.text for c in chunks] == ["a\nb\n", "c\n"]
+def test_folder_names_links_fifos_and_unreadable_entries_it_skips(tmp_path):
+    import os
+
+    (tmp_path / "good.txt").write_text("Fine.")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
+    os.mkfifo(tmp_path / "pipe.txt")
+    items = list(iter_documents([str(tmp_path)]))
+    problems = {i.source.rsplit("/", 1)[-1]: i.message for i in items if isinstance(i, Problem)}
+    assert "dangling" in problems["dangling.txt"] and "looping" in problems["loop.txt"]
+    assert "FIFO" in problems["pipe.txt"]
+    assert [i.text for i in items if isinstance(i, Document)] == ["Fine."]
+
+
+def test_stdin_whole():
+    assert list(iter_documents([], io.BytesIO(b"One. Two."))) == [Document("-", "One. Two.")]
+
+
+def test_lines_are_numbered_by_input_line_and_a_bad_line_costs_only_itself():
+    good = b"".join(f"good {i}\n".encode() for i in range(6000))
+    rest = b"".join(f"after {i}\n".encode() for i in range(4000))
+    stream = io.BytesIO(good + b"x" * 150_000 + b"\n" + b"caf\xe9 latin\n" + b"nul\0byte\n" + rest)
+    items = list(iter_lines(stream, "-"))
+    lines = [i for i in items if isinstance(i, Line)]
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert len(lines) == 6000 + 1 + 4000
+    assert [p.message.split(":")[0] for p in problems] == ["line 6001", "line 6003"]
+    assert "over 100,000 characters" in problems[0].message and "binary" in problems[1].message
+    latin = lines[6000]
+    assert latin.number == 6002 and latin.text == "café latin" and "Windows-1252" in latin.note
+    assert lines[-1].number == 10003 and lines[-1].text == "after 3999"
+
+
+def test_a_stream_with_no_line_break_stops_in_bounded_memory():
+    class Zeros(io.RawIOBase):  # /dev/zero: endless, no newline
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            buffer[:] = b"\0" * len(buffer)
+            return len(buffer)
+
+    items = list(iter_lines(io.BufferedReader(Zeros()), "-"))
+    assert len(items) == 1 and "no line break" in items[0].message
+
+
+def test_lines_mode_streams_files_and_stdin(tmp_path):
+    (tmp_path / "a.txt").write_text("\ufeffone\r\n\r\n  two\n")
+    items = list(iter_sources([str(tmp_path / "a.txt"), "-"], io.BytesIO(b"three")))
+    assert [(i.source.rsplit("/", 1)[-1], i.number, i.text) for i in items] == [
+        ("a.txt", 1, "one"),
+        ("a.txt", 2, ""),
+        ("a.txt", 3, "  two"),
+        ("-", 1, "three"),
+    ]
+    assert items[2].offset == len("one\r\n\r\n")
