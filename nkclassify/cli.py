@@ -228,13 +228,15 @@ def train_cli(
 ) -> None:
     """Train on all labelled data; write the model and its cards atomically."""
     from .dataset import load_corpus
+    from .evaluate import card_scores
     from .store import DEFAULT_OUT
     from .train import train
 
     target = out or DEFAULT_OUT
     bar = _progress_bar(not quiet)
     step = (lambda text: bar.set_description(text)) if bar is not None else None
-    card = run(lambda: train(load_corpus(_labels(labels)), target, features, seed, cv_folds, step))
+    scorer = (lambda corpus, name, s: card_scores(corpus, name, cv_folds, s, step)) if cv_folds else None
+    card = run(lambda: train(load_corpus(_labels(labels)), target, features, seed, scorer))
     if bar is not None:
         bar.close()
     typer.echo(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .errors import LabelError
 from .fileio import atomic_write, atomic_write_text, sha256_files
 from .schema import Schema, load_schema
@@ -32,6 +34,9 @@ __all__ = [
     "export",
     "label_counts",
     "scaffold",
+    "LabelMatrix",
+    "label_matrix",
+    "event_groups",
 ]
 
 DEFAULT_LABELS_DIR = Path(__file__).resolve().parent.parent / "labels"
@@ -311,6 +316,91 @@ def export(corpus: Corpus, fmt: str, out: Path | None) -> str | None:
         atomic_write(out, lambda tmp: dataset.to_parquet(str(tmp)))
         return None
     raise LabelError(f"unknown export format {fmt!r} (use jsonl or parquet)")
+
+
+@dataclass(frozen=True)
+class LabelMatrix:
+    """The corpus as arrays: texts, a topic indicator matrix, stance indices, article groups."""
+
+    texts: list[str]
+    topics: np.ndarray  # (n, n_topics) int
+    stance: np.ndarray  # (n,) int
+    groups: np.ndarray  # (n,) article name
+    sources: np.ndarray  # (n,) source name
+    topic_names: list[str]
+    stance_names: list[str]
+    events: np.ndarray | None = None  # (n,) event group: articles linked by a shared event
+    polar: tuple[str, ...] = ("favor", "against")
+
+    @property
+    def Y(self) -> np.ndarray:
+        """Topic indicators and the stance index side by side: the estimator's ``Y``."""
+        return np.column_stack([self.topics, self.stance])
+
+    def group_of(self, by: str) -> np.ndarray:
+        if by == "event":
+            if self.events is None:
+                raise LabelError("the corpus records no events (labels/articles.jsonl)")
+            return self.events
+        return self.groups
+
+    def subset(self, index: np.ndarray) -> LabelMatrix:
+        return LabelMatrix(
+            [self.texts[i] for i in index],
+            self.topics[index],
+            self.stance[index],
+            self.groups[index],
+            self.sources[index],
+            self.topic_names,
+            self.stance_names,
+            None if self.events is None else self.events[index],
+            self.polar,
+        )
+
+
+def label_matrix(corpus: Corpus) -> LabelMatrix:
+    """The corpus as arrays: texts, topic indicators, stance indices, article and event groups."""
+    topic_names = corpus.schema.topic_names
+    stance_names = corpus.schema.stance_names
+    topics = np.array([[int(t in u.topics) for t in topic_names] for u in corpus.units], dtype=int)
+    topics = topics.reshape(len(corpus.units), len(topic_names))
+    groups = event_groups(corpus)
+    return LabelMatrix(
+        texts=[u.text for u in corpus.units],
+        topics=topics,
+        stance=np.array([stance_names.index(u.stance) for u in corpus.units], dtype=int),
+        groups=np.array([u.doc for u in corpus.units]),
+        sources=np.array([u.source for u in corpus.units]),
+        topic_names=topic_names,
+        stance_names=stance_names,
+        events=None if groups is None else np.array([groups[u.doc] for u in corpus.units]),
+        polar=tuple(corpus.schema.polar),
+    )
+
+
+def event_groups(corpus: Corpus) -> dict[str, str] | None:
+    """Article -> event group: articles that share any event end up in one group (union-find).
+
+    So a split by these groups never has one real-world event on both sides, even when an article
+    tells two events and each is retold elsewhere.
+    """
+    if not corpus.articles:
+        return None
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for doc in corpus.docs:
+        events = corpus.articles.get(doc, {}).get("events") or [f"doc:{doc}"]
+        for event in events:
+            a, b = find("doc:" + doc), find("event:" + event)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {doc: find("doc:" + doc) for doc in corpus.docs}
 
 
 def label_counts(corpus: Corpus) -> dict[str, dict[str, int]]:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .dataset import Corpus
+from .dataset import Corpus, LabelMatrix, event_groups, label_matrix
 from .errors import NKError
 from .features import check_feature_set
 from .model import TopicStanceModel, grouped_splits
@@ -28,6 +27,8 @@ __all__ = [
     "stance_metrics",
     "cross_validate",
     "learning_curve",
+    "card_scores",
+    "event_groups",
     "transfer",
     "evaluate",
     "SUMMARY_KEYS",
@@ -39,90 +40,6 @@ Progress = Callable[[str], None]
 
 class EvaluationError(NKError):
     """The data cannot support the evaluation asked for (too few articles, a missing source)."""
-
-
-@dataclass(frozen=True)
-class LabelMatrix:
-    """The corpus as arrays: texts, a topic indicator matrix, stance indices, article groups."""
-
-    texts: list[str]
-    topics: np.ndarray  # (n, n_topics) int
-    stance: np.ndarray  # (n,) int
-    groups: np.ndarray  # (n,) article name
-    sources: np.ndarray  # (n,) source name
-    topic_names: list[str]
-    stance_names: list[str]
-    events: np.ndarray | None = None  # (n,) event group: articles linked by a shared event
-    polar: tuple[str, ...] = ("favor", "against")
-
-    @property
-    def Y(self) -> np.ndarray:
-        """Topic indicators and the stance index side by side: the estimator's ``Y``."""
-        return np.column_stack([self.topics, self.stance])
-
-    def group_of(self, by: str) -> np.ndarray:
-        if by == "event":
-            if self.events is None:
-                raise EvaluationError("the corpus records no events (labels/articles.jsonl)")
-            return self.events
-        return self.groups
-
-    def subset(self, index: np.ndarray) -> LabelMatrix:
-        return LabelMatrix(
-            [self.texts[i] for i in index],
-            self.topics[index],
-            self.stance[index],
-            self.groups[index],
-            self.sources[index],
-            self.topic_names,
-            self.stance_names,
-            None if self.events is None else self.events[index],
-            self.polar,
-        )
-
-
-def label_matrix(corpus: Corpus) -> LabelMatrix:
-    topic_names = corpus.schema.topic_names
-    stance_names = corpus.schema.stance_names
-    topics = np.array([[int(t in u.topics) for t in topic_names] for u in corpus.units], dtype=int)
-    topics = topics.reshape(len(corpus.units), len(topic_names))
-    groups = event_groups(corpus)
-    return LabelMatrix(
-        texts=[u.text for u in corpus.units],
-        topics=topics,
-        stance=np.array([stance_names.index(u.stance) for u in corpus.units], dtype=int),
-        groups=np.array([u.doc for u in corpus.units]),
-        sources=np.array([u.source for u in corpus.units]),
-        topic_names=topic_names,
-        stance_names=stance_names,
-        events=None if groups is None else np.array([groups[u.doc] for u in corpus.units]),
-        polar=tuple(corpus.schema.polar),
-    )
-
-
-def event_groups(corpus: Corpus) -> dict[str, str] | None:
-    """Article -> event group: articles that share any event end up in one group (union-find).
-
-    So a split by these groups never has one real-world event on both sides, even when an article
-    tells two events and each is retold elsewhere.
-    """
-    if not corpus.articles:
-        return None
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for doc in corpus.docs:
-        events = corpus.articles.get(doc, {}).get("events") or [f"doc:{doc}"]
-        for event in events:
-            a, b = find("doc:" + doc), find("event:" + event)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return {doc: find("doc:" + doc) for doc in corpus.docs}
 
 
 def topic_metrics(y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
@@ -227,9 +144,7 @@ def _score(data: LabelMatrix, topics: np.ndarray, stance: np.ndarray) -> tuple[d
 
 
 def _fit(train: LabelMatrix, features: str, seed: int, params: dict | None = None) -> TopicStanceModel:
-    from .train import MODEL_PARAMS
-
-    model = TopicStanceModel(features=features, seed=seed, **{**MODEL_PARAMS, **(params or {})})
+    model = TopicStanceModel(features=features, seed=seed, **(params or {}))
     return model.fit(train.texts, train.Y, groups=train.groups)
 
 
@@ -331,6 +246,20 @@ def cross_validate(
         "predict_sentences_per_s": predicted / predict_seconds if predict_seconds else 0.0,
         "model_bytes": model_bytes,
     }
+
+
+def card_scores(
+    corpus: Corpus, features: str, folds: int = 5, seed: int = 0, progress: Progress | None = None
+) -> dict:
+    """The cross-validation a model card carries: grouped by event (when recorded) and by article."""
+    data = label_matrix(corpus)
+    scores = {}
+    for key, by in (("cv_events", "event"), ("cv", "article")):
+        if by == "event" and data.events is None:
+            continue
+        run = cross_validate(data, features, folds, 1, seed, progress, group_by=by)
+        scores[key] = {"scheme": run["scheme"], "folds": run["folds"], "summary": run["summary"]}
+    return scores
 
 
 def _pickled_size(model: TopicStanceModel) -> int:

@@ -8,6 +8,7 @@ into the installed package. The model file itself holds schema, card and version
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from importlib import resources
@@ -16,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ModelError
-from .fileio import atomic_write, atomic_write_text, sha256_file
+from .fileio import atomic_write, atomic_write_text
 from .modelfile import SUFFIX, write_model_file
 
 __all__ = [
@@ -77,16 +78,17 @@ def check_out(path: Path) -> Path:
 def save_model(exported: dict[str, Any], schema: dict, card: dict[str, Any], path: Path) -> dict[str, Any]:
     """Write the model file atomically, then its Markdown card; return the card (with the file's hash).
 
-    The file is built in memory, so its hash is that of the bytes written; the card beside it is
-    written after the model, from the same values, and is never trusted when loading.
+    The file is built in memory and hashed before it is renamed into place; the card beside it is
+    written after the model, from the same values, and is never read when loading.
     """
     path = check_out(path)
     card = {**card, "versions": environment()}
     buffer = io.BytesIO()
     write_model_file(buffer, exported, schema, card)
     data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()  # of the very bytes written, taken before the rename
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
-    card = {**card, "model_file": path.name, "model_sha256": sha256_file(path)}
+    card = {**card, "model_file": path.name, "model_sha256": digest}
     atomic_write_text(markdown_card_path(path), render_markdown_card(card, schema))
     return card
 

@@ -1,6 +1,7 @@
 """Agreement between the shipped labels and a blind second pass over a random 10% of units.
 
-    python scripts/agreement.py [labels/agreement/second_pass.jsonl]
+    python scripts/agreement.py [labels/agreement/second_pass.jsonl]    # round 1 (ids "doc:index")
+    python scripts/agreement.py labels/agreement/blind_round2.jsonl      # round 2 (doc, index)
 
 The second annotator saw only the unit, the unit before it and the article, never the first
 labels. Prints topic micro-F1 (first labels as reference) and Cohen's kappa for stance. Run after
@@ -28,7 +29,7 @@ def main() -> None:
     tp = fp = fn = 0
     stance_first, stance_second = [], []
     for row in second:
-        unit = first[row["id"]]
+        unit = first[row["id"] if "id" in row else f"{row['doc']}:{row['index']}"]
         a, b = set(unit.topics), set(row["topics"])
         tp, fp, fn = tp + len(a & b), fp + len(b - a), fn + len(a - b)
         stance_first.append(unit.stance)

@@ -1,22 +1,19 @@
-"""Speed and memory of tagging, printed as a table (targets live here, not in unit tests).
+"""Speed and memory of tagging, printed as one table (targets live here, not in unit tests).
 
-    python scripts/bench.py [--sentences 100000] [--features tfidf,tfidf+static] [--model PATH]
+    python scripts/bench.py [--sentences 100000] [--big 1000000] [--model PATH]
 
-Measures, pinned to one core with BLAS threads at 1:
-- ``tag --lines`` throughput on N sentences through the CLI (stdin -> JSONL on /dev/null), and the
-  fitted pipeline called directly on the same batch, so the CLI's overhead is visible (target <= 25%);
-- whole articles through the CLI (splitting included) in MB/s;
-- time to the first output line for one article (cold start of the CLI);
-- model load time, and peak memory (max RSS) of the CLI runs;
-- with --features: the same ``--lines`` throughput for models of each feature set, trained on the
-  shipped labels into a temporary folder.
+Each CLI run is one process (``python -m nkclassify``) timed whole, stdout to /dev/null, BLAS
+threads at 1; "one core" runs are pinned with taskset. Peak memory is the child's own max RSS.
+Rows: the bare engine called in-process (the arithmetic alone), the CLI on the same batch and its
+ratio to the engine, start-up, ``--help``, ``--jobs 2`` against one job, whole articles in MB/s,
+peak memory on --big lines from stdin and from a path (with and without --out), the ``tfidf``
+model for bulk runs, and fastText where installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -24,145 +21,134 @@ import tempfile
 import time
 from pathlib import Path
 
-ONE_CORE = {
+ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
-    "HF_HUB_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
-    "TOKENIZERS_PARALLELISM": "false",
 }
-os.environ.update(ONE_CORE)
+os.environ.update(ONE_THREAD)
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 CLI = [sys.executable, "-m", "nkclassify"]
-PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
 
-def sentences(n: int) -> list[str]:
-    from nkclassify.dataset import load_corpus
-
-    texts = [u.text for u in load_corpus().units]
-    return [texts[i % len(texts)] for i in range(n)]
+def pin(cores: str) -> list[str]:
+    return ["taskset", "-c", cores] if shutil.which("taskset") else []
 
 
-def run_cli(args: list[str], stdin_path: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and max RSS (KiB) of one CLI run with stdout discarded."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    with open(stdin_path or os.devnull, "rb") as stdin, open(os.devnull, "wb") as devnull:
-        subprocess.run(
-            PIN + CLI + args, stdin=stdin, stdout=devnull, check=True, env={**os.environ, **ONE_CORE}
-        )
-    elapsed = time.perf_counter() - started
-    return elapsed, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+def run(args: list[str], stdin: Path | None = None, cores: str = "0") -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one CLI process."""
+    with open(stdin or os.devnull, "rb") as source, open(os.devnull, "wb") as sink:
+        started = time.perf_counter()
+        process = subprocess.Popen(pin(cores) + CLI + args, stdin=source, stdout=sink)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(args)}")
+    return elapsed, usage.ru_maxrss / 1024
 
 
-def first_line_seconds(args: list[str]) -> float:
-    started = time.perf_counter()
-    process = subprocess.Popen(PIN + CLI + args, stdout=subprocess.PIPE, env={**os.environ, **ONE_CORE})
-    process.stdout.readline()
-    elapsed = time.perf_counter() - started
-    process.communicate()
-    return elapsed
+class Rows(list):
+    """Rows of the table, each printed as soon as it is measured (a long run shows progress)."""
 
+    WIDTH = 66
 
-def direct_seconds(model_path: Path, texts: list[str]) -> tuple[float, float]:
-    """Model load time and the fitted pipeline's predict time on the batch, in-process."""
-    from nkclassify.store import load_model
+    def __init__(self) -> None:
+        super().__init__()
+        print(f"{'measure':<{self.WIDTH}}  result\n{'-' * self.WIDTH}  ------", flush=True)
 
-    started = time.perf_counter()
-    model = load_model(model_path).model
-    loaded = time.perf_counter() - started
-    if PIN:
-        os.sched_setaffinity(0, {0})
-    started = time.perf_counter()
-    model.predict(texts)
-    return loaded, time.perf_counter() - started
+    def append(self, row: tuple[str, str]) -> None:
+        super().append(row)
+        print(f"{row[0]:<{self.WIDTH}}  {row[1]}", flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=100_000)
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "nkclassify.joblib")
-    parser.add_argument("--features", default="", help="Comma-separated feature sets to compare.")
+    parser.add_argument("--big", type=int, default=1_000_000, help="lines for the memory rows (0 skips them)")
+    parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")
     args = parser.parse_args()
+    from nkclassify.dataset import load_corpus
+    from nkclassify.engine import Engine
+    from nkclassify.store import DEFAULT_MODEL_PATH
 
-    rows: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        texts = sentences(args.sentences)
-        lines_file = tmp_path / "lines.txt"
-        lines_file.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    model = args.model or DEFAULT_MODEL_PATH
+    corpus = load_corpus()
+    texts = [u.text for u in corpus.units]
+    batch = [texts[i % len(texts)] for i in range(args.sentences)]
+    rows = Rows()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        lines = tmp / "lines.txt"
+        lines.write_text("\n".join(batch) + "\n", encoding="utf-8")
 
-        load, direct = direct_seconds(args.model, texts)
-        cli, rss = run_cli(
-            ["tag", "--lines", "--format", "jsonl", "--quiet", "--model", str(args.model)], lines_file
+        engine = Engine.load(model)
+        started = time.perf_counter()
+        for i in range(0, len(batch), 4096):
+            engine.predict(batch[i : i + 4096])
+        bare = len(batch) / (time.perf_counter() - started)
+        rows.append(
+            (f"bare engine, {len(batch):,} sentences (in-process, one core)", f"{bare:,.0f} sentences/s")
         )
-        one_line = tmp_path / "one.txt"
-        one_line.write_text(texts[0] + "\n", encoding="utf-8")
-        startup, _ = run_cli(
-            ["tag", "--lines", "--format", "jsonl", "--quiet", "--model", str(args.model)], one_line
-        )
-        rows += [
-            (f"tag --lines, {len(texts):,} sentences (CLI, JSONL)", f"{len(texts) / cli:,.0f} sentences/s"),
-            ("same batch, fitted pipeline called directly", f"{len(texts) / direct:,.0f} sentences/s"),
-            ("CLI overhead over the direct call (target <= 25%)", f"{(cli - direct) / direct:+.0%}"),
-            ("CLI start-up alone (imports, model load, one line)", f"{startup:.2f} s"),
-            (
-                "CLI overhead without start-up (split, records, JSON)",
-                f"{(cli - startup - direct) / direct:+.0%}",
-            ),
-        ]
 
-        articles = tmp_path / "articles"
-        articles.mkdir()
-        sources = sorted((REPO / "seeds").glob("*.txt")) + sorted((REPO / "seeds" / "written").glob("*.txt"))
-        size = 0
-        for copy in range(max(1, 5_000_000 // sum(p.stat().st_size for p in sources))):
-            for source in sources:
-                target = articles / f"{copy:03d}_{source.name}"
-                shutil.copy(source, target)
-                size += target.stat().st_size
-        seconds, rss_articles = run_cli(
-            ["tag", str(articles), "--format", "jsonl", "--quiet", "--model", str(args.model)]
-        )
-        rows += [
-            (
-                f"whole articles, {size / 1e6:.1f} MB in {len(list(articles.iterdir())):,} files (CLI)",
-                f"{size / 1e6 / seconds:.2f} MB/s",
-            ),
-            (
-                "time to first output line, one article (cold CLI)",
-                f"{first_line_seconds(['tag', str(sources[0]), '--format', 'jsonl', '--model', str(args.model)]):.2f} s",
-            ),
-            ("model load time (hash check + unpickle)", f"{load:.2f} s"),
-            ("peak memory of the CLI runs (max RSS)", f"{max(rss, rss_articles) / 1024:.0f} MiB"),
-        ]
+        seconds, rss = run(["tag", "--lines", "-j", "1", "--model", str(model)], lines)
+        cli = len(batch) / seconds
+        rows.append(("tag --lines -j 1 through the CLI (JSONL)", f"{cli:,.0f} sentences/s"))
+        rows.append(("CLI time / bare engine time (target <= 1.25)", f"{bare / cli:.2f}x"))
+        one = tmp / "one.txt"
+        one.write_text(texts[0] + "\n", encoding="utf-8")
+        startup, _ = run(["tag", "--lines", "-j", "1", "--model", str(model)], one)
+        rows.append(("start-up to the first output line (target < 0.3 s)", f"{startup:.2f} s"))
+        helptime, _ = run(["--help"])
+        rows.append(("nkclassify --help (target < 0.2 s)", f"{helptime:.2f} s"))
+        two, _ = run(["tag", "--lines", "-j", "2", "--model", str(model)], lines, cores="0,1")
+        rows.append(("tag --lines -j 2 on two cores vs -j 1 (target >= 1.8x)", f"{seconds / two:.2f}x"))
 
-        for name in [f for f in args.features.split(",") if f]:
-            from nkclassify.dataset import load_corpus
-            from nkclassify.train import train
-
-            model = tmp_path / f"{name}.joblib"
-            train(load_corpus(), model, features=name, cv_folds=0)
-            sample = texts if name != "tfidf+minilm" else texts[:2000]
-            sample_file = tmp_path / f"{name}.txt"
-            sample_file.write_text("\n".join(sample) + "\n", encoding="utf-8")
-            seconds, _ = run_cli(
-                ["tag", "--lines", "--format", "jsonl", "--quiet", "--model", str(model)], sample_file
+        articles = sorted((REPO / "seeds" / "written").glob("*.txt")) + sorted((REPO / "seeds").glob("*.txt"))
+        size = sum(a.stat().st_size for a in articles)
+        for jobs, cores in ((1, "0"), (2, "0,1")):
+            took, _ = run(
+                ["tag", "-q", "-j", str(jobs), "--model", str(model), str(REPO / "seeds")], cores=cores
             )
             rows.append(
                 (
-                    f"tag --lines with features {name} ({len(sample):,} sentences)",
-                    f"{len(sample) / seconds:,.0f} sentences/s",
+                    f"whole articles, {size / 1e6:.1f} MB in {len(articles)} files, -j {jobs}",
+                    f"{size / 1e6 / took:.2f} MB/s",
                 )
             )
 
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  result")
-    print(f"{'-' * width}  ------")
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+        if args.big:
+            big = tmp / "big.txt"
+            with open(big, "w", encoding="utf-8") as handle:
+                for i in range(0, args.big, len(batch)):
+                    handle.write("\n".join(batch[: min(len(batch), args.big - i)]) + "\n")
+            for label, extra, stdin in (
+                ("stdin", ["-"], big),
+                ("a path", [str(big)], None),
+                ("a path, --out", [str(big), "--out", str(tmp / "out.jsonl")], None),
+            ):
+                took, rss = run(["tag", "--lines", "-j", "1", "--model", str(model), *extra], stdin)
+                rows.append(
+                    (
+                        f"peak memory, {args.big:,} lines from {label}",
+                        f"{rss:,.0f} MiB ({args.big / took:,.0f}/s)",
+                    )
+                )
+
+        from nkclassify.train import train
+
+        tfidf = tmp / "tfidf.nkmodel"
+        train(corpus, tfidf, features="tfidf")
+        took, _ = run(["tag", "--lines", "-j", "1", "--model", str(tfidf)], lines)
+        rows.append(
+            ("tag --lines -j 1 with the tfidf model (bulk option)", f"{len(batch) / took:,.0f} sentences/s")
+        )
+        if shutil.which("fasttext"):
+            rows.append(("fastText", "installed: compare with `fasttext predict-prob`"))
+        else:
+            rows.append(("fastText", "not installed"))
+
 
 
 if __name__ == "__main__":

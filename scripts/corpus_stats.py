@@ -58,12 +58,16 @@ def main() -> None:
     unlabelled = sum(1 for _, u in units if u.get("topics") is None or u.get("stance") is None)
     no_topic = sum(1 for _, u in units if u.get("topics") == [])
     print(f"articles {len(mine)}  units {n}  units/article {n / len(mine):.1f}  unlabelled {unlabelled}")
-    print("topics  " + "  ".join(f"{t} {topics[t]}" for t in sorted(topics)) + f"  no-topic {no_topic / n:.0%}")
+    print(
+        "topics  " + "  ".join(f"{t} {topics[t]}" for t in sorted(topics)) + f"  no-topic {no_topic / n:.0%}"
+    )
     print("stance  " + "  ".join(f"{s} {c}" for s, c in sorted(stances.items(), key=str)))
     texts = [u["text"] for _, u in units]
-    print(f"quotes {sum(bool(QUOTE.search(t)) for t in texts) / n:.1%}  "
-          f">35 words {sum(len(t.split()) > 35 for t in texts) / n:.1%}  "
-          f"non-ASCII {sum(any(ord(c) > 127 for c in t) for t in texts) / n:.1%}")
+    print(
+        f"quotes {sum(bool(QUOTE.search(t)) for t in texts) / n:.1%}  "
+        f">35 words {sum(len(t.split()) > 35 for t in texts) / n:.1%}  "
+        f"non-ASCII {sum(any(ord(c) > 127 for c in t) for t in texts) / n:.1%}"
+    )
 
     all_docs = [s for s in every for _ in every[s]]
     all_texts = [u["text"] for s in every for u in every[s]]
@@ -86,7 +90,9 @@ def main() -> None:
             if sims[j] >= NEAR:
                 near += 1
                 pairs.append((sims[j], f"{s}:{i}", f"{docs[j]}", u["text"][:70], all_texts[j][:70]))
-    print(f"near-copy share {near / max(long_units, 1):.1%} of {long_units} units of 8+ words (target <= 25%)")
+    print(
+        f"near-copy share {near / max(long_units, 1):.1%} of {long_units} units of 8+ words (target <= 25%)"
+    )
     seed_runs: set[tuple[str, ...]] = set()
     for article in sorted((REPO / "seeds").glob("*.txt")):
         seed_runs |= runs(article.read_text(encoding="utf-8"))

@@ -20,8 +20,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nkclassify.dataset import DEFAULT_LABELS_DIR, load_corpus  # noqa: E402
-from nkclassify.evaluate import _fit_and_predict, _score, cross_validate, keyword_predictions, label_matrix  # noqa: E402
+from nkclassify.dataset import (  # noqa: E402
+    DEFAULT_LABELS_DIR,
+    label_matrix,  # noqa: E402
+    load_corpus,
+)
+from nkclassify.evaluate import _fit_and_predict, _score, cross_validate, keyword_predictions  # noqa: E402
 
 CANDIDATES: list[tuple[str, str, dict]] = [
     ("release 0.1: word n-grams, tuned thresholds", "tfidf", {"stance_topics": False, "thresholds": "tuned"}),

@@ -43,5 +43,5 @@ def seed_model(seed_labels: Path, tmp_path_factory) -> Path:
     from nkclassify.train import train
 
     out = tmp_path_factory.mktemp("model") / "seed.nkmodel"
-    train(load_corpus(seed_labels), out, cv_folds=0)
+    train(load_corpus(seed_labels), out)
     return out

@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 from nkclassify.dataset import load_corpus
+from nkclassify.errors import NKError
 from nkclassify.evaluate import (
     EvaluationError,
     cross_validate,
@@ -71,7 +72,7 @@ def test_event_grouped_cv_never_splits_an_event(seed_corpus):
     run = cross_validate(data, "tfidf", folds=5, seed=0, group_by="event")
     assert run["scheme"] == "leave-one-event-out" and run["folds"] == 4
     assert any(set(docs[:2]) <= set(fold) for fold in run["test_articles_per_fold"])
-    with pytest.raises(EvaluationError, match="no events"):
+    with pytest.raises(NKError, match="no events"):
         cross_validate(label_matrix(seed_corpus), "tfidf", group_by="event")
 
 

@@ -40,8 +40,8 @@ def test_same_data_and_seed_give_the_same_bytes(seed_labels, tmp_path):
     from nkclassify.train import train
 
     corpus = load_corpus(seed_labels)
-    a = train(corpus, tmp_path / "a.nkmodel", cv_folds=0)
-    b = train(corpus, tmp_path / "b.nkmodel", cv_folds=0)
+    a = train(corpus, tmp_path / "a.nkmodel")
+    b = train(corpus, tmp_path / "b.nkmodel")
     assert (tmp_path / "a.nkmodel").read_bytes() == (tmp_path / "b.nkmodel").read_bytes()
     assert (
         a["model_sha256"]
