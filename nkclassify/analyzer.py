@@ -78,7 +78,9 @@ class Analyzer:
         if self.word_ngrams:
             stop = self.stop_words
             tokens = [w for w in words if w not in stop] if stop else list(words)
-            for n in range(2, self.word_ngrams + 1):
+            if self.word_ngrams >= 2:
+                tokens += [a + " " + b for a, b in zip(words, words[1:])]
+            for n in range(3, self.word_ngrams + 1):
                 tokens += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
             if self.prefix:
                 k = self.prefix

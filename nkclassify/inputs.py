@@ -38,6 +38,7 @@ class Document:
     note: str | None = None  # a warning worth showing, e.g. a fallback decoding
     record_id: str | None = None  # the record's id, for documents that are rows of a CSV or JSONL file
     pages: tuple[int, ...] | None = None  # character offset where each page starts (PDF)
+    ordinal: int | None = None  # 1-based place of a record in its file (CSV, JSONL)
 
     def page_of(self, offset: int) -> int | None:
         """1-based page holding a character offset, for documents that came in pages."""

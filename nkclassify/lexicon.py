@@ -343,47 +343,71 @@ class _Index:
                 else:
                     self.stems.setdefault(words[0], []).append((term, name))
         self.lengths = sorted({len(s) for s in self.stems})
-        self._cache: dict[str, list[tuple[str, str, str]]] = {}
+        self.phrase_first = frozenset(self.phrases)
+        self.symbol_tokens = [(term, CUE_PREFIX + name) for term, name in self.symbols]
+        self._hits = _Memo(self._single)
+        self._tokens = _Memo(lambda word: tuple(CUE_PREFIX + name for name, _, _ in self._hits[word]))
 
-    def _word_hits(self, word: str) -> list[tuple[str, str, str]]:
-        """Single-word hits of one word, remembered (words repeat; the cache is bounded)."""
+    def _single(self, word: str) -> tuple[tuple[str, str, str], ...]:
+        """Single-word hits of one word: once per list ("defectors" is "defect" and "defector")."""
         found = [(name, term, word) for term, name in self.exact.get(word, ())]
         for k in self.lengths:
             if k > len(word):
                 break
             found += [(name, term, word) for term, name in self.stems.get(word[:k], ())]
-        seen: set[str] = set()  # a word counts once per list ("defectors" is "defect" and "defector")
-        found = [hit for hit in found if not (hit[0] in seen or seen.add(hit[0]))]
-        if len(self._cache) > 500_000:
-            self._cache.clear()
-        self._cache[word] = found
-        return found
+        seen: set[str] = set()
+        return tuple(hit for hit in found if not (hit[0] in seen or seen.add(hit[0])))
 
-    def matches(self, lowered: str, words: list[str] | None = None) -> list[tuple[str, str, str]]:
-        """(list name, term, matched text) for every hit, in text order (symbols last).
-
-        ``words`` are the word tokens of ``lowered`` when the caller has them already.
-        """
-        if words is None:
-            words = _WORD.findall(lowered)
-        hits: list[tuple[str, str, str]] = []
-        phrases, cache = self.phrases, self._cache
+    def _phrase_hits(self, words: list[str]) -> list[tuple[str, str, str]]:
+        hits = []
+        if self.phrase_first.isdisjoint(words):
+            return hits
         for i, word in enumerate(words):
-            found = cache.get(word)
-            if found is None:
-                found = self._word_hits(word)
-            if found:
-                hits += found
-            for rest, whole, term, name in phrases.get(word, ()):
+            for rest, whole, term, name in self.phrases.get(word, ()):
                 tail = words[i + 1 : i + 1 + len(rest)]
                 last_ok = bool(tail) and (
                     tail[-1] == rest[-1] or (not whole and tail[-1].startswith(rest[-1]))
                 )
                 if len(tail) == len(rest) and tail[:-1] == list(rest[:-1]) and last_ok:
                     hits.append((name, term, " ".join([word, *tail])))
+        return hits
+
+    def matches(self, lowered: str, words: list[str] | None = None) -> list[tuple[str, str, str]]:
+        """(list name, term, matched text) for every hit: single words, then phrases, then symbols.
+
+        ``words`` are the word tokens of ``lowered`` when the caller has them already.
+        """
+        if words is None:
+            words = _WORD.findall(lowered)
+        hits = [hit for word in words for hit in self._hits[word]]
+        hits += self._phrase_hits(words)
         for term, name in self.symbols:
             hits += [(name, term, term)] * lowered.count(term)
         return hits
+
+    def tokens(self, lowered: str, words: list[str]) -> list[str]:
+        """The ``@name`` tokens of ``matches``, built fast (this runs once per tagged sentence)."""
+        out = [token for word in words for token in self._tokens[word]]
+        if not self.phrase_first.isdisjoint(words):
+            out += [CUE_PREFIX + name for name, _, _ in self._phrase_hits(words)]
+        for term, token in self.symbol_tokens:
+            if term in lowered:
+                out += [token] * lowered.count(term)
+        return out
+
+
+class _Memo(dict):
+    """A bounded memo: words repeat, so each is matched once (cleared past 500,000 entries)."""
+
+    def __init__(self, compute) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, word: str):
+        if len(self) > 500_000:
+            self.clear()
+        value = self[word] = self.compute(word)
+        return value
 
 
 _INDEX = _Index(CUES)
@@ -399,4 +423,4 @@ def cue_matches(text: str) -> dict[str, list[str]]:
 
 def cue_tokens(lowered: str, words: list[str] | None = None) -> list[str]:
     """One ``@name`` token per matching term in already lowercased text: the model's cue features."""
-    return [CUE_PREFIX + name for name, _term, _matched in _INDEX.matches(lowered, words)]
+    return _INDEX.tokens(lowered, _WORD.findall(lowered) if words is None else words)

@@ -146,7 +146,9 @@ def _records(
                 f"record {number} (id {record_id}): empty or non-text {options.text_field!r}, skipped",
             )
             continue
-        yield Document(str(path), text.replace("\r\n", "\n").replace("\r", "\n"), record_id=record_id)
+        yield Document(
+            str(path), text.replace("\r\n", "\n").replace("\r", "\n"), record_id=record_id, ordinal=number
+        )
 
 
 def _text_of(path: Path) -> str | Problem:
@@ -252,7 +254,7 @@ def read_bytes_as(data: bytes, source: str, options: ReadOptions) -> Iterator[Do
             if isinstance(item, Problem):
                 yield Problem(source, item.message)
             else:
-                yield Document(source, item.text, item.note, item.record_id, item.pages)
+                yield Document(source, item.text, item.note, item.record_id, item.pages, item.ordinal)
 
 
 def _suffixes(options: ReadOptions) -> frozenset[str]:
@@ -291,16 +293,10 @@ def iter_documents(
 
 
 def _document_lines(document: Document) -> Iterator[Line]:
-    if document.record_id is not None:  # a record is one unit, its inner line breaks folded
+    """A document as lines; a record (CSV/JSONL) is one unit, numbered by its place in the file."""
+    if document.record_id is not None:  # inner line breaks of a record are folded
         text = " ".join(document.text.split())
-        yield Line(
-            document.source,
-            int(document.record_id) if document.record_id.isdigit() else 1,
-            0,
-            text,
-            document.note,
-            document.record_id,
-        )
+        yield Line(document.source, document.ordinal or 1, 0, text, document.note, document.record_id)
         return
     offset = 0
     for number, line in enumerate(document.text.split("\n"), start=1):
@@ -316,6 +312,14 @@ def _document_lines(document: Document) -> Iterator[Line]:
         offset += len(line) + 1
 
 
+def _as_lines(documents: Iterator[Document | Problem]) -> Iterator[Line | Problem]:
+    for document in documents:
+        if isinstance(document, Problem):
+            yield document
+        else:
+            yield from _document_lines(document)
+
+
 def iter_sources(
     paths: list[str], stdin: BinaryIO | None = None, options: ReadOptions = DEFAULT_OPTIONS
 ) -> Iterator[Line | Problem]:
@@ -327,11 +331,7 @@ def iter_sources(
             elif (options.input_format or "text") == "text":
                 yield from iter_lines(stdin, "-")
             else:
-                for document in read_bytes_as(stdin.read(MAX_ARTICLE_BYTES + 1), "-", options):
-                    if isinstance(document, Problem):
-                        yield document
-                    else:
-                        yield from _document_lines(document)
+                yield from _as_lines(read_bytes_as(stdin.read(MAX_ARTICLE_BYTES + 1), "-", options))
             continue
         for item in expand(path_text, _suffixes(options)):
             if isinstance(item, Problem):
@@ -347,8 +347,4 @@ def iter_sources(
                 with handle:
                     yield from iter_lines(handle, str(item))
                 continue
-            for document in reader(item, options):
-                if isinstance(document, Problem):
-                    yield document
-                else:
-                    yield from _document_lines(document)
+            yield from _as_lines(reader(item, options))

@@ -228,7 +228,7 @@ def _work(chunk: list) -> list:
 def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
     """Lines by count; whole documents by size (about ``batch_units`` sentences' worth of text)."""
     chunk: list = []
-    size, limit = 0, batch_units if lines else batch_units * 150
+    size, limit = 0, batch_units if lines else batch_units * 20  # about 80 kB of articles a batch
     for item in items:
         chunk.append(item)
         size += 1 if lines else len(getattr(item, "text", ""))

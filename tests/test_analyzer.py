@@ -33,3 +33,24 @@ def test_prefixes_and_stop_words():
 def test_round_trips_through_a_dict():
     analyzer = Analyzer(word_ngrams=2, prefix=5, cues=True, char_ngrams=(3, 5), stop_words=frozenset({"a"}))
     assert Analyzer.from_dict(analyzer.to_dict()) == analyzer
+
+
+def _reference_strip(text: str) -> str:
+    import unicodedata
+
+    text = text.lower()
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=40))
+def test_accent_stripping_by_table_equals_whole_string_decomposition(text):
+    from nkclassify.analyzer import preprocess
+
+    assert preprocess(text) == _reference_strip(text)
