@@ -290,3 +290,14 @@ def test_a_huge_file_is_refused_as_an_article_without_reading_it(seed_model, tmp
     with open(huge, "wb") as handle:
         handle.truncate(25 << 20)  # sparse: 25 MB of NULs that take no disk
     one_line_error(invoke("tag", huge, "--model", seed_model), 3, "over 20 MB: too large")
+
+
+def test_scaffold_through_the_cli_writes_an_unlabelled_file_that_check_refuses(tiny_corpus):
+    article = tiny_corpus.parent / "seeds" / "gamma.txt"
+    article.write_text("Workers fled.\n\nThey were caught. Then sent home.\n")
+    result = invoke("dataset", "scaffold", article, "--source", "seed", "--labels", tiny_corpus)
+    assert result.exit_code == 0 and "gamma.jsonl" in result.stdout
+    rows = [json.loads(x) for x in (tiny_corpus / "seed" / "gamma.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["Workers fled.", "They were caught.", "Then sent home."]
+    assert all(r["topics"] is None and r["stance"] is None for r in rows)
+    one_line_error(invoke("dataset", "check", "--labels", tiny_corpus), 1, "not labelled yet")
