@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from .analyzer import Analyzer
 from .errors import ModelError
 
@@ -71,6 +69,7 @@ def check_feature_set(name: str) -> str:
 
 def make_features(name: str = DEFAULT_FEATURES) -> FeatureUnion:
     """An unfitted scikit-learn ``FeatureUnion`` of one ``TfidfVectorizer`` per block."""
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 

@@ -20,7 +20,6 @@ import numpy as np
 from .engine import Engine, Explanation
 from .inputs import Document, Line, Problem
 from .readers import DEFAULT_OPTIONS, ReadOptions, iter_documents, iter_sources
-from .segment import split_sentences
 from .store import DEFAULT_MODEL_PATH
 
 __all__ = ["Tagger", "TaggedDocument", "Explanation"]
@@ -182,6 +181,7 @@ class Tagger:
         self, documents: Iterable[Document | Problem], batch_units: int = 4096
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag whole articles in order, predicting in batches across articles for speed."""
+        from .segment import split_sentences  # syntok: only whole articles need it
         pending: list[tuple[Document | Problem, list]] = []
         count = 0
 
