@@ -223,18 +223,13 @@ def render_plots(report: dict[str, Any]) -> dict[str, bytes]:
         plt.close(fig)
         images[name] = buffer.getvalue()
 
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     stance = main["pooled"]["stance"]
-    matrix = np.array(stance["confusion"])
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(stance["labels"])), stance["labels"])
-    ax.set_yticks(range(len(stance["labels"])), stance["labels"])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    for (i, j), value in np.ndenumerate(matrix):
-        ax.text(
-            j, i, str(value), ha="center", va="center", color="white" if value > matrix.max() / 2 else "black"
-        )
+    ConfusionMatrixDisplay(np.array(stance["confusion"]), display_labels=stance["labels"]).plot(
+        ax=ax, cmap="Blues", colorbar=False
+    )
     ax.set_title("Stance confusion (out-of-fold)")
     save(fig, "stance_confusion.png")
 
@@ -275,16 +270,18 @@ def render_plots(report: dict[str, Any]) -> dict[str, bytes]:
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     keys = list(_NAMES)
     x = np.arange(len(keys))
-    series = [
-        ("model", main["summary"]),
-        ("majority", main["baselines"]["majority"]),
-        ("stratified", main["baselines"]["stratified"]),
+    series = [("model", main["summary"])]
+    series += [
+        (name, main["baselines"][name])
+        for name in ("keywords", "majority", "stratified")
+        if name in main["baselines"]
     ]
+    width = 0.8 / len(series)
     for i, (label, stats) in enumerate(series):
         ax.bar(
-            x + (i - 1) * 0.27,
+            x + (i - (len(series) - 1) / 2) * width,
             [stats[k]["mean"] for k in keys],
-            width=0.27,
+            width=width,
             yerr=[stats[k]["std"] for k in keys],
             capsize=2,
             label=label,

@@ -182,6 +182,7 @@ class Tagger:
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag whole articles in order, predicting in batches across articles for speed."""
         from .segment import split_sentences  # syntok: only whole articles need it
+
         pending: list[tuple[Document | Problem, list]] = []
         count = 0
 
