@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -102,18 +103,23 @@ class Engine:
         n = len(texts)
         prepared = [parts(text) for text in texts]
         for block in self.blocks:
-            lookup = block.vocabulary.get
             analyze = block.analyzer.tokens
-            rows: list[int] = []
-            cols: list[int] = []
-            for r, (text, words) in enumerate(prepared):
-                ids = [i for i in map(lookup, analyze(text, words)) if i is not None]
-                rows += [r] * len(ids)
-                cols += ids
-            if not cols:
+            tokens: list[str] = []
+            lengths = []
+            for text, words in prepared:  # the only per-sentence Python: cutting tokens
+                cut = analyze(text, words)
+                tokens += cut
+                lengths.append(len(cut))
+            # one lookup pass for the whole batch; unknown tokens are -1 and dropped in numpy
+            ids = np.fromiter(
+                map(block.vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
+            )
+            rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+            known = ids >= 0
+            if not known.any():
                 continue
             width = len(block.tokens)
-            keys = np.asarray(rows, dtype=np.int64) * width + np.asarray(cols, dtype=np.int64)
+            keys = rows[known] * width + ids[known]
             keys, counts = np.unique(keys, return_counts=True)
             row, col = np.divmod(keys, width)
             value = (1.0 + np.log(counts)) * block.idf[col]

@@ -362,8 +362,10 @@ class _Index:
         hits = []
         if self.phrase_first.isdisjoint(words):
             return hits
-        for i, word in enumerate(words):
-            for rest, whole, term, name in self.phrases.get(word, ()):
+        first = self.phrase_first
+        for i in [i for i, word in enumerate(words) if word in first]:
+            word = words[i]
+            for rest, whole, term, name in self.phrases[word]:
                 tail = words[i + 1 : i + 1 + len(rest)]
                 last_ok = bool(tail) and (
                     tail[-1] == rest[-1] or (not whole and tail[-1].startswith(rest[-1]))
