@@ -3,7 +3,8 @@
     python scripts/bench.py [--sentences 100000] [--big 1000000] [--model PATH]
 
 Each CLI run is one process (``python -m nkclassify``) timed whole, stdout to /dev/null, BLAS
-threads at 1; "one core" runs are pinned with taskset. Peak memory is the child's own max RSS.
+threads at 1; "one core" runs are pinned with taskset; the speed rows are medians of 3-5 runs
+(this machine's speed wanders by 20% from run to run). Peak memory is the child's own max RSS.
 Rows: the bare engine called in-process (the arithmetic alone), the CLI on the same batch and its
 ratio to the engine, start-up, ``--help``, ``--jobs 2`` against one job, whole articles in MB/s,
 peak memory on --big lines from stdin and from a path (with and without --out), the ``tfidf``
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,11 @@ CLI = [sys.executable, "-m", "nkclassify"]
 
 def pin(cores: str) -> list[str]:
     return ["taskset", "-c", cores] if shutil.which("taskset") else []
+
+
+def median_run(args: list[str], stdin: Path | None = None, cores: str = "0", times: int = 3) -> float:
+    """Median wall seconds of a few runs: this machine's speed wanders from run to run."""
+    return statistics.median(run(args, stdin, cores)[0] for _ in range(times))
 
 
 def run(args: list[str], stdin: Path | None = None, cores: str = "0") -> tuple[float, float]:
@@ -84,25 +91,28 @@ def main() -> None:
         lines.write_text("\n".join(batch) + "\n", encoding="utf-8")
 
         engine = Engine.load(model)
-        started = time.perf_counter()
-        for i in range(0, len(batch), 4096):
-            engine.predict(batch[i : i + 4096])
-        bare = len(batch) / (time.perf_counter() - started)
-        rows.append(
-            (f"bare engine, {len(batch):,} sentences (in-process, one core)", f"{bare:,.0f} sentences/s")
-        )
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {0})  # one core for the in-process engine (children pin themselves)
+        speeds = []
+        for _ in range(3):
+            started = time.perf_counter()
+            for i in range(0, len(batch), 4096):
+                engine.predict(batch[i : i + 4096])
+            speeds.append(len(batch) / (time.perf_counter() - started))
+        bare = statistics.median(speeds)
+        rows.append((f"bare engine, {len(batch):,} sentences (in-process, one core)", f"{bare:,.0f} sentences/s"))
 
-        seconds, rss = run(["tag", "--lines", "-j", "1", "--model", str(model)], lines)
+        seconds = median_run(["tag", "--lines", "-j", "1", "--model", str(model)], lines)
         cli = len(batch) / seconds
         rows.append(("tag --lines -j 1 through the CLI (JSONL)", f"{cli:,.0f} sentences/s"))
         rows.append(("CLI time / bare engine time (target <= 1.25)", f"{bare / cli:.2f}x"))
         one = tmp / "one.txt"
         one.write_text(texts[0] + "\n", encoding="utf-8")
-        startup, _ = run(["tag", "--lines", "-j", "1", "--model", str(model)], one)
+        startup = median_run(["tag", "--lines", "-j", "1", "--model", str(model)], one, times=5)
         rows.append(("start-up to the first output line (target < 0.3 s)", f"{startup:.2f} s"))
-        helptime, _ = run(["--help"])
+        helptime = median_run(["--help"], times=5)
         rows.append(("nkclassify --help (target < 0.2 s)", f"{helptime:.2f} s"))
-        two, _ = run(["tag", "--lines", "-j", "2", "--model", str(model)], lines, cores="0,1")
+        two = median_run(["tag", "--lines", "-j", "2", "--model", str(model)], lines, cores="0,1")
         rows.append(("tag --lines -j 2 on two cores vs -j 1 (target >= 1.8x)", f"{seconds / two:.2f}x"))
 
         articles = sorted((REPO / "seeds" / "written").glob("*.txt")) + sorted((REPO / "seeds").glob("*.txt"))
