@@ -100,7 +100,9 @@ def main() -> None:
                 engine.predict(batch[i : i + 4096])
             speeds.append(len(batch) / (time.perf_counter() - started))
         bare = statistics.median(speeds)
-        rows.append((f"bare engine, {len(batch):,} sentences (in-process, one core)", f"{bare:,.0f} sentences/s"))
+        rows.append(
+            (f"bare engine, {len(batch):,} sentences (in-process, one core)", f"{bare:,.0f} sentences/s")
+        )
 
         seconds = median_run(["tag", "--lines", "-j", "1", "--model", str(model)], lines)
         cli = len(batch) / seconds
@@ -158,7 +160,6 @@ def main() -> None:
             rows.append(("fastText", "installed: compare with `fasttext predict-prob`"))
         else:
             rows.append(("fastText", "not installed"))
-
 
 
 if __name__ == "__main__":
