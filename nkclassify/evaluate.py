@@ -42,6 +42,15 @@ class EvaluationError(NKError):
     """The data cannot support the evaluation asked for (too few articles, a missing source)."""
 
 
+def _prf(precision, recall, f1, support, k: int) -> dict[str, float]:
+    return {
+        "precision": float(precision[k]),
+        "recall": float(recall[k]),
+        "f1": float(f1[k]),
+        "support": int(support[k]),
+    }
+
+
 def topic_metrics(y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
     """Per-topic precision/recall/F1/support and confusion counts; micro and macro F1."""
     from sklearn.metrics import f1_score, multilabel_confusion_matrix, precision_recall_fscore_support
@@ -54,10 +63,7 @@ def topic_metrics(y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str]) 
     confusion = multilabel_confusion_matrix(y_true, y_pred, labels=range(len(names)))
     per_topic = {
         name: {
-            "precision": float(precision[k]),
-            "recall": float(recall[k]),
-            "f1": float(f1[k]),
-            "support": int(support[k]),
+            **_prf(precision, recall, f1, support, k),
             "tp": int(confusion[k, 1, 1]),
             "fp": int(confusion[k, 0, 1]),
             "fn": int(confusion[k, 1, 0]),
@@ -82,15 +88,7 @@ def stance_metrics(
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, average=None, labels=labels, zero_division=0
     )
-    per_class = {
-        name: {
-            "precision": float(precision[k]),
-            "recall": float(recall[k]),
-            "f1": float(f1[k]),
-            "support": int(support[k]),
-        }
-        for k, name in enumerate(names)
-    }
+    per_class = {name: _prf(precision, recall, f1, support, k) for k, name in enumerate(names)}
     missing = [p for p in polar if p not in per_class]
     if missing:
         raise EvaluationError(f"polar stance label(s) {', '.join(missing)} not in the schema's stances")

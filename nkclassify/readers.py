@@ -287,9 +287,8 @@ def iter_documents(
         for item in expand(path_text, _suffixes(options)):
             if isinstance(item, Problem):
                 yield item
-                continue
-            _, reader = reader_for(item, options)
-            yield from reader(item, options)
+            else:
+                yield from reader_for(item, options)[1](item, options)
 
 
 def _document_lines(document: Document) -> Iterator[Line]:
