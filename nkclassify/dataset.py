@@ -311,7 +311,7 @@ def export(corpus: Corpus, fmt: str, out: Path | None) -> str | None:
         return None
     if fmt == "parquet":
         if out is None:
-            raise LabelError("parquet export needs --out PATH (it is a binary format)")
+            raise LabelError("parquet export needs an output file (it is a binary format)")
         dataset = build_dataset(corpus)
         atomic_write(out, lambda tmp: dataset.to_parquet(str(tmp)))
         return None

@@ -168,7 +168,7 @@ def keyword_predictions(texts: Sequence[str], topic_names: Sequence[str], n_stan
 def _check_folds(data: LabelMatrix, folds: int) -> None:
     n_docs = len(np.unique(data.groups))
     if folds < 2:
-        raise EvaluationError(f"--folds must be at least 2 (got {folds})")
+        raise EvaluationError(f"the number of folds must be at least 2 (got {folds})")
     if n_docs < 2:
         raise EvaluationError(f"grouped cross-validation needs at least 2 articles; the data has {n_docs}")
 
@@ -347,7 +347,7 @@ def evaluate(
     for name in features:
         check_feature_set(name)
     if repeats < 1:
-        raise EvaluationError(f"--repeats must be at least 1 (got {repeats})")
+        raise EvaluationError(f"repeats must be at least 1 (got {repeats})")
     data = label_matrix(corpus)
     main = features[0]
     group_by = "event" if data.events is not None else "article"

@@ -117,7 +117,7 @@ def read_model_file(path: Path) -> dict[str, Any]:
             if head[:2] == b"\x80\x04" or head[:1] == b"\x78" or path.suffix == ".joblib":
                 raise ModelError(
                     f"{where}: a pickled model of format 1 (nkclassify 0.1); it is not loaded because "
-                    "unpickling can run code: retrain with `nkclassify train`"
+                    "unpickling can run code: retrain it with this release"
                 )
             if head != b"PK\x03\x04":
                 raise ModelError(f"{where}: not an nkclassify model file (expected a {SUFFIX} zip)")
@@ -137,7 +137,7 @@ def read_model_file(path: Path) -> dict[str, Any]:
                 if version != FORMAT_VERSION:
                     raise ModelError(
                         f"{where}: model format version {version!r}; this nkclassify reads version "
-                        f"{FORMAT_VERSION} (retrain with `nkclassify train`, or install the matching release)"
+                        f"{FORMAT_VERSION} (retrain it, or install the release that wrote it)"
                     )
                 hashes = meta.get("sha256", {})
                 members: dict[str, bytes] = {}
@@ -151,7 +151,7 @@ def read_model_file(path: Path) -> dict[str, Any]:
     except IsADirectoryError:
         raise ModelError(f"{where}: is a folder, not a model file") from None
     except FileNotFoundError:
-        raise ModelError(f"{where}: model file not found (train one with: nkclassify train)") from None
+        raise ModelError(f"{where}: model file not found") from None
     arrays = {}
     for name, data in members.items():
         if name.endswith(".npy"):

@@ -56,7 +56,7 @@ def _read_limited(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes | Problem
         return Problem(str(path), f"cannot read ({exc.strerror or exc})")
     if len(data) > limit:
         return Problem(
-            str(path), f"over {limit >> 20} MB: too large for this format; split it or use --lines"
+            str(path), f"over {limit >> 20} MB: too large for this format; split it, or tag it line by line"
         )
     return data
 
@@ -125,7 +125,9 @@ def _records(
     path: Path, options: ReadOptions, rows: Iterator[dict], kind: str
 ) -> Iterator[Document | Problem]:
     if not options.text_field:
-        yield Problem(str(path), f"{kind} input needs --text-field NAME (the column with the text)")
+        yield Problem(
+            str(path), f"{kind} input needs the name of its text field (the column or key with the text)"
+        )
         return
     for number, row in enumerate(rows, start=1):
         if isinstance(row, Problem):
@@ -279,7 +281,7 @@ def iter_documents(
             data = stdin.read(MAX_ARTICLE_BYTES + 1)
             if len(data) > MAX_ARTICLE_BYTES:
                 yield Problem(
-                    "-", f"over {MAX_ARTICLE_BYTES >> 20} MB: too large for one article; use --lines"
+                    "-", f"over {MAX_ARTICLE_BYTES >> 20} MB: too large for one article; tag it line by line"
                 )
                 continue
             yield from read_bytes_as(data, "-", options)

@@ -60,7 +60,7 @@ def test_dataset_export_jsonl_to_stdout_and_parquet(tiny_corpus, tmp_path):
     )
     assert out.stat().st_size > 0
     one_line_error(
-        invoke("dataset", "export", "--labels", tiny_corpus, "--format", "parquet"), 1, "needs --out"
+        invoke("dataset", "export", "--labels", tiny_corpus, "--format", "parquet"), 1, "needs an output file"
     )
 
 
@@ -257,7 +257,7 @@ def test_csv_column_ids_reach_every_row(seed_model, tmp_path):
     ]
     assert list(rows[0])[:5] == ["source", "id", "index", "start", "end"]
     missing = invoke("tag", table, "--model", seed_model)
-    one_line_error(missing, 3, "--text-field")
+    one_line_error(missing, 3, "needs the name of its text field")
     one_line_error(
         invoke("tag", table, "--model", seed_model, "--input-format", "docx"), 2, "unknown input format"
     )

@@ -94,3 +94,19 @@ def test_runs_inside_scikit_learn_model_selection(data):
     search.fit(data.texts, data.Y, groups=data.groups)
     assert search.best_params_["topic_c"] in (1.0, 4.0)
     assert clone(model).get_params() == model.get_params()
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "check_no_attributes_set_in_init",
+        "check_parameters_default_constructible",
+        "check_get_params_invariance",
+        "check_set_params",
+    ],
+)
+def test_passes_the_scikit_learn_estimator_checks_that_apply_to_text_input(check):
+    """The other checks feed numeric arrays, which a text model refuses by design."""
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("TopicStanceModel", TopicStanceModel())

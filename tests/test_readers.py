@@ -109,7 +109,7 @@ def test_csv_without_the_field_names_the_columns(tmp_path):
     [problem] = problems(iter_documents([str(tmp_path / "t.tsv")], options=ReadOptions(text_field="body")))
     assert "no field 'body' (fields: id, text)" in problem.message
     [problem] = problems(iter_documents([str(tmp_path / "t.tsv")]))
-    assert "--text-field" in problem.message
+    assert "text field" in problem.message
     [document] = docs(iter_documents([str(tmp_path / "t.tsv")], options=ReadOptions(text_field="text")))
     assert document.text == "Workers fled." and document.record_id == "1"
 
