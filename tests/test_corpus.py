@@ -1,26 +1,15 @@
 """The shipped corpus: written articles carry facts, never sentences, and meet the round-2 targets."""
 
 import json
-import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from nkclassify.dataset import label_counts, load_corpus
+from nkclassify.quality import copied_runs, near_copies, runs, texture
 
 REPO = Path(__file__).resolve().parent.parent
-RUN = 8  # words in a row that may not be shared with a seed article
 ROUND_2 = 201  # written articles from w201 on are the second-generation corpus
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
-def runs(text: str) -> set[tuple[str, ...]]:
-    tokens = words(text)
-    return {tuple(tokens[i : i + RUN]) for i in range(len(tokens) - RUN + 1)}
 
 
 def round_2(doc: str) -> bool:
@@ -41,14 +30,9 @@ def test_runs_detects_a_copied_phrase():
 
 
 def test_written_units_share_no_run_of_eight_words_with_a_seed(corpus):
-    seed_runs: set[tuple[str, ...]] = set()
-    for article in sorted((REPO / "seeds").glob("*.txt")):
-        seed_runs |= runs(article.read_text(encoding="utf-8"))
-    copied = [
-        f"{u.doc}:{u.index}: {u.text}"
-        for u in corpus.units
-        if u.source == "written" and runs(u.text) & seed_runs
-    ]
+    seeds = [p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt"))]
+    written = [u for u in corpus.units if u.source == "written"]
+    copied = [f"{written[i].doc}:{written[i].index}" for i in copied_runs([u.text for u in written], seeds)]
     assert copied == []
 
 
@@ -91,24 +75,25 @@ def test_round_2_tells_new_events_at_most_three_times_and_composites_are_marked(
 
 
 def test_round_2_reads_like_real_pages(corpus):
-    units = [u for u in corpus.units if round_2(u.doc)]
-    texts = [u.text for u in units]
-    assert np.mean([bool(re.search(r"[\"“”]", t)) for t in texts]) >= 0.10
-    assert np.mean([len(t.split()) > 35 for t in texts]) >= 0.08
+    shares = texture([u.text for u in corpus.units if round_2(u.doc)])
+    assert shares["quotes"] >= 0.10 and shares["over_35_words"] >= 0.08
+
+
+def test_near_copies_are_found_across_articles_only():
+    docs = ["a", "a", "b", "c"]
+    texts = [
+        "Nine workers fled the building site near Vladivostok last week and asked for asylum.",
+        "Nine workers fled the building site near Vladivostok last week and asked for asylum.",
+        "Last week nine workers fled a building site near Vladivostok and asked for asylum there.",
+        "The Bank of Russia raised its key interest rate to thirteen percent on Friday morning.",
+    ]
+    counted, found = near_copies(docs, texts, [0, 3])
+    assert counted == 2 and [(p.unit, p.nearest) for p in found] == [(0, 2)]  # not its own article's twin
 
 
 def test_round_2_near_copy_share(corpus):
     """Units of 8+ words whose nearest unit in another article is a near-copy: at most 25%."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
+    docs = [u.doc for u in corpus.units]
     texts = [u.text for u in corpus.units]
-    docs = np.array([u.doc for u in corpus.units])
-    matrix = TfidfVectorizer(stop_words="english").fit_transform(texts)
-    mine = [i for i, u in enumerate(corpus.units) if round_2(u.doc) and len(u.text.split()) >= 8]
-    near = 0
-    for start in range(0, len(mine), 500):
-        rows = mine[start : start + 500]
-        sims = (matrix[rows] @ matrix.T).toarray()
-        sims[docs[rows][:, None] == docs[None, :]] = 0.0
-        near += int((sims.max(axis=1) >= 0.35).sum())
-    assert near / len(mine) <= 0.25
+    counted, found = near_copies(docs, texts, [i for i, d in enumerate(docs) if round_2(d)])
+    assert len(found) / counted <= 0.25
