@@ -333,6 +333,11 @@ class LabelMatrix:
     polar: tuple[str, ...] = ("favor", "against")
 
     @property
+    def neutral(self) -> int:
+        """Index of the stance that is not polar ("none"): what the keyword baseline always says."""
+        return next(i for i, s in enumerate(self.stance_names) if s not in self.polar)
+
+    @property
     def Y(self) -> np.ndarray:
         """Topic indicators and the stance index side by side: the estimator's ``Y``."""
         return np.column_stack([self.topics, self.stance])

@@ -156,13 +156,13 @@ def _fit_and_predict(
     return model, (predicted[:, :-1], predicted[:, -1]), time.perf_counter() - started
 
 
-def keyword_predictions(texts: Sequence[str], topic_names: Sequence[str], n_stances: int, none: int):
-    """The grep baseline: a topic when any of its hand-written terms occurs; stance always ``none``."""
+def keyword_predictions(texts: Sequence[str], topic_names: Sequence[str], neutral: int):
+    """The grep baseline: a topic when any of its hand-written terms occurs; stance always the neutral one."""
     from .lexicon import cue_matches
 
     found = [cue_matches(t) for t in texts]
     topics = np.array([[int(name in f) for name in topic_names] for f in found], dtype=int)
-    return topics.reshape(len(texts), len(topic_names)), np.full(len(texts), none)
+    return topics.reshape(len(texts), len(topic_names)), np.full(len(texts), neutral)
 
 
 def _check_folds(data: LabelMatrix, folds: int) -> None:
@@ -201,7 +201,6 @@ def cross_validate(
         "stratified": [],
         "keywords": [],
     }
-    none = data.stance_names.index("none") if "none" in data.stance_names else 0
     pooled_topics = np.zeros_like(data.topics, dtype=bool)
     pooled_stance = np.zeros_like(data.stance)
     predict_seconds, predicted, model_bytes = 0.0, 0, 0
@@ -219,13 +218,13 @@ def cross_validate(
             for strategy, key in (("most_frequent", "majority"), ("stratified", "stratified")):
                 topics, stance = _baseline_predictions(strategy, train, len(test_idx), seed + repeat)
                 fold_rows[key].append(_score(test, topics, stance)[2])
-            keywords = keyword_predictions(test.texts, data.topic_names, len(data.stance_names), none)
+            keywords = keyword_predictions(test.texts, data.topic_names, data.neutral)
             fold_rows["keywords"].append(_score(test, *keywords)[2])
             if repeat == 0:
                 pooled_topics[test_idx] = prediction[0]
                 pooled_stance[test_idx] = prediction[1]
                 fold_docs.append(sorted(set(test.groups)))
-                model_bytes = max(model_bytes, _pickled_size(model))
+                model_bytes = max(model_bytes, _model_file_size(model))
     topics, stance, summary = _score(data, pooled_topics, pooled_stance)
     return {
         "features": features,
@@ -260,7 +259,7 @@ def card_scores(
     return scores
 
 
-def _pickled_size(model: TopicStanceModel) -> int:
+def _model_file_size(model: TopicStanceModel) -> int:
     """Bytes of the model file this model would be written as."""
     from .modelfile import write_model_file
 
@@ -307,18 +306,22 @@ def learning_curve(
 
 
 def transfer(
-    data: LabelMatrix, train_source: str, test_source: str, features: str, seed: int
+    data: LabelMatrix,
+    train_source: str,
+    test_source: str,
+    features: str,
+    seed: int,
+    params: dict | None = None,
 ) -> dict[str, Any]:
-    """Train on every article of one source, score on every article of another."""
+    """Train on every article of one source, score on every article of another (keyword rules beside)."""
     train_idx = np.flatnonzero(data.sources == train_source)
     test_idx = np.flatnonzero(data.sources == test_source)
     if not len(train_idx) or not len(test_idx):
         raise EvaluationError(f"transfer {train_source} -> {test_source}: a source has no units")
     test = data.subset(test_idx)
-    _, prediction, _ = _fit_and_predict(data.subset(train_idx), test, features, seed)
+    _, prediction, _ = _fit_and_predict(data.subset(train_idx), test, features, seed, params)
     topics, stance, summary = _score(test, *prediction)
-    none = data.stance_names.index("none") if "none" in data.stance_names else 0
-    keywords = _score(test, *keyword_predictions(test.texts, data.topic_names, len(data.stance_names), none))
+    keywords = _score(test, *keyword_predictions(test.texts, data.topic_names, data.neutral))
     return {
         "keywords": keywords[2],
         "train": train_source,

@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nkclassify.dataset import (  # noqa: E402
@@ -25,7 +23,7 @@ from nkclassify.dataset import (  # noqa: E402
     label_matrix,  # noqa: E402
     load_corpus,
 )
-from nkclassify.evaluate import _fit_and_predict, _score, cross_validate, keyword_predictions  # noqa: E402
+from nkclassify.evaluate import cross_validate, transfer  # noqa: E402
 
 CANDIDATES: list[tuple[str, str, dict]] = [
     ("release 0.1: word n-grams, tuned thresholds", "tfidf", {"stance_topics": False, "thresholds": "tuned"}),
@@ -47,11 +45,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     data = label_matrix(load_corpus(args.labels))
-    written = np.flatnonzero(data.sources == "written")
-    seeds = data.subset(np.flatnonzero(data.sources == "seed"))
-    none = data.stance_names.index("none")
     rows = []
-    kw_seed = _score(seeds, *keyword_predictions(seeds.texts, data.topic_names, len(data.stance_names), none))
+    kw_seed = None
     header = f"{'#':>2} {'candidate':48} {'event CV micro':>14} {'macro':>6} {'F_avg':>6} | {'seeds micro':>11} {'macro':>6} {'F_avg':>6} | {'fit s':>6}"
     print(header)
     for number, (name, features, params) in enumerate(CANDIDATES):
@@ -59,8 +54,8 @@ def main() -> None:
             continue
         started = time.perf_counter()
         cv = cross_validate(data, features, args.folds, 1, 0, group_by="event", params=params)
-        _, predicted, _ = _fit_and_predict(data.subset(written), seeds, features, 0, params)
-        _, _, transfer = _score(seeds, *predicted)
+        to_seeds = transfer(data, "written", "seed", features, 0, params)
+        kw_seed = to_seeds["keywords"]
         seconds = time.perf_counter() - started
         row = {
             "candidate": name,
@@ -69,7 +64,7 @@ def main() -> None:
             "event_cv": {k: v["mean"] for k, v in cv["summary"].items()},
             "event_cv_per_topic": {t: m["f1"] for t, m in cv["pooled"]["topics"]["per_topic"].items()},
             "event_cv_per_stance": {s: m["f1"] for s, m in cv["pooled"]["stance"]["per_class"].items()},
-            "seeds": transfer,
+            "seeds": to_seeds["summary"],
             "seconds": seconds,
         }
         rows.append(row)
@@ -82,14 +77,14 @@ def main() -> None:
     kw_cv = cv["baselines"]["keywords"]
     print(
         f"{'':>2} {'keyword rules (no training; stance always none)':48} {kw_cv['topics_micro_f1']['mean']:>14.3f} "
-        f"{kw_cv['topics_macro_f1']['mean']:>6.3f} {'-':>6} | {kw_seed[2]['topics_micro_f1']:>11.3f} "
-        f"{kw_seed[2]['topics_macro_f1']:>6.3f} {'-':>6} |"
+        f"{kw_cv['topics_macro_f1']['mean']:>6.3f} {'-':>6} | {kw_seed['topics_micro_f1']:>11.3f} "
+        f"{kw_seed['topics_macro_f1']:>6.3f} {'-':>6} |"
     )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         result = {
             "candidates": rows,
-            "keywords": {"event_cv": {k: v["mean"] for k, v in kw_cv.items()}, "seeds": kw_seed[2]},
+            "keywords": {"event_cv": {k: v["mean"] for k, v in kw_cv.items()}, "seeds": kw_seed},
         }
         args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -78,7 +78,7 @@ def test_event_grouped_cv_never_splits_an_event(seed_corpus):
 
 def test_keyword_baseline_is_the_cue_lists():
     topics, stance = keyword_predictions(
-        ["Nine workers fled and sought asylum.", "The weather was fine."], ["defection", "finances"], 3, 2
+        ["Nine workers fled and sought asylum.", "The weather was fine."], ["defection", "finances"], 2
     )
     assert topics.tolist() == [[1, 0], [0, 0]] and stance.tolist() == [2, 2]
 
