@@ -94,20 +94,24 @@ def _root(
         raise typer.Exit(0)
 
 
+def error_message(exc: Exception) -> str:
+    """The one line an error becomes: the library's own message, an OS error's file and reason,
+    or, for a bug, its type and a way to see the traceback."""
+    if isinstance(exc, NKError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{shown(exc.filename or '')}: {exc.strerror or exc}".lstrip(": ")
+    return f"unexpected {type(exc).__name__}: {exc} (set NKCLASSIFY_DEBUG=1 for the traceback)"
+
+
 def run(call: Callable[[], T]) -> T:
-    """Call the library; turn its own errors and OS errors into one line and exit 1."""
+    """Call the library; any error becomes one line and exit 1 (NKCLASSIFY_DEBUG=1 re-raises bugs)."""
     try:
         return call()
-    except NKError as exc:
-        raise fail(str(exc)) from None
-    except OSError as exc:
-        raise fail(f"{shown(exc.filename or '')}: {exc.strerror or exc}".lstrip(": ")) from None
-    except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
-        if os.environ.get("NKCLASSIFY_DEBUG"):
+    except Exception as exc:
+        if os.environ.get("NKCLASSIFY_DEBUG") and not isinstance(exc, (NKError, OSError)):
             raise
-        raise fail(
-            f"unexpected {type(exc).__name__}: {exc} (set NKCLASSIFY_DEBUG=1 for the traceback)"
-        ) from None
+        raise fail(error_message(exc)) from None
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -408,8 +412,6 @@ def tag_cli(
     options = ReadOptions(input_format, text_field, id_field)
     if jobs < 0:
         raise fail("--jobs must be 0 (all cores) or more", EXIT_USAGE)
-    if jobs == 0:
-        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     tagger = run(lambda: Tagger.load(model))
     writer = WRITERS[fmt](tagger.topic_names, tagger.stance_names, level, _terminal_width())
     sources = paths or ["-"]
@@ -493,14 +495,8 @@ def main() -> None:
         raise SystemExit(130) from None
     except BrokenPipeError:
         raise SystemExit(0) from None
-    except NKError as exc:
-        typer.echo(f"error: {shown(exc)}", err=True)
-        raise SystemExit(EXIT_FATAL) from None
-    except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
-        if os.environ.get("NKCLASSIFY_DEBUG"):
+    except Exception as exc:  # anything the commands did not catch: still one line
+        if os.environ.get("NKCLASSIFY_DEBUG") and not isinstance(exc, (NKError, OSError)):
             raise
-        typer.echo(
-            f"error: unexpected {type(exc).__name__}: {shown(exc)} (set NKCLASSIFY_DEBUG=1 for the traceback)",
-            err=True,
-        )
+        typer.echo(f"error: {shown(error_message(exc))}", err=True)
         raise SystemExit(EXIT_FATAL) from None

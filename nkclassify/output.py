@@ -39,7 +39,12 @@ class ArticleSummary:
     """Counts, shares of sentences and the strongest evidence of one article, built unit by unit."""
 
     def __init__(
-        self, source: str, record_id: str | None, topic_names: Sequence[str], stance_names: Sequence[str]
+        self,
+        source: str,
+        record_id: str | None,
+        topic_names: Sequence[str],
+        stance_names: Sequence[str],
+        keep_units: bool = False,
     ):
         self.source, self.record_id = source, record_id
         self.topic_names, self.stance_names = list(topic_names), list(stance_names)
@@ -47,8 +52,13 @@ class ArticleSummary:
         self.topic_counts = dict.fromkeys(self.topic_names, 0)
         self.stance_counts = dict.fromkeys(self.stance_names, 0)
         self._top: dict[str, list[tuple[float, int, dict]]] = {}
+        self.kept: list[dict] | None = (
+            [] if keep_units else None
+        )  # every unit, for writers that show them all
 
     def add(self, units: Sequence[dict[str, Any]]) -> None:
+        if self.kept is not None:
+            self.kept += units
         for u in units:
             self.units += 1
             for t in u["topics"]:
@@ -90,7 +100,14 @@ class ArticleSummary:
 
 
 class Writer:
-    """Base: unit rows by default; article level collects a summary per (source, record id)."""
+    """Base: unit rows by default; article level collects a summary per (source, record id).
+
+    A writer that always works per article (the HTML page) sets ``per_article``; one that shows
+    every unit of an article sets ``keeps_units``.
+    """
+
+    per_article = False
+    keeps_units = False
 
     def __init__(
         self, topic_names: Sequence[str], stance_names: Sequence[str], level: str = "unit", width: int = 120
@@ -102,18 +119,23 @@ class Writer:
     def header(self) -> str:
         return ""
 
+    def _grouped(self) -> bool:
+        return self.per_article or self.level == "article"
+
     def footer(self) -> str:
-        return self._flush() if self.level == "article" else ""
+        return self._flush() if self._grouped() else ""
 
     def write(self, document: Any) -> str:
-        if self.level == "unit":
+        if not self._grouped():
             return self.units(document.source, document.units)
         out = ""
         for key, units in _by_record(document.units):
             if self._summary is not None and (self._summary.source, self._summary.record_id) != key:
                 out += self._flush()
             if self._summary is None:
-                self._summary = ArticleSummary(key[0], key[1], self.topic_names, self.stance_names)
+                self._summary = ArticleSummary(
+                    key[0], key[1], self.topic_names, self.stance_names, self.keeps_units
+                )
             self._summary.add(units)
         return out
 
@@ -245,29 +267,15 @@ class HtmlWriter(Writer):
     """One self-contained page: each article's sentences highlighted by stance, topics as badges,
     probabilities on hover, the article summary on top, filters by topic and stance."""
 
+    per_article = True
+    keeps_units = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._articles: list[str] = []
 
-    def header(self) -> str:
-        return ""
-
-    def write(self, document: Any) -> str:
-        for (source, record_id), units in _by_record(document.units):
-            key = (source, record_id)
-            if self._summary is not None and (self._summary.source, self._summary.record_id) != key:
-                self._close_article()
-            if self._summary is None:
-                self._summary = ArticleSummary(source, record_id, self.topic_names, self.stance_names)
-                self._units: list[dict] = []
-            self._summary.add(units)
-            self._units += units
-        return ""
-
-    def _close_article(self) -> None:
-        summary, self._summary = self._summary, None
-        if summary is None or not summary.units:
-            return
+    def article(self, summary: ArticleSummary) -> str:
+        """Render one article into the page kept for the footer; nothing is written until then."""
         e = html.escape
         n = summary.units
         title = summary.source + (f" #{summary.record_id}" if summary.record_id is not None else "")
@@ -281,7 +289,7 @@ class HtmlWriter(Writer):
         )
         stances = " · ".join(f"{e(s)} {c}" for s, c in summary.stance_counts.items())
         sentences = []
-        for u in self._units:
+        for u in summary.kept or ():
             tip = "; ".join(f"{t} {p:.2f}" for t, p in u["scores"]["topics"].items())
             tip += " | " + "; ".join(f"{s} {p:.2f}" for s, p in u["scores"]["stance"].items())
             badges = "".join(f'<span class="badge t-{e(t)}">{e(t)}</span>' for t in u["topics"])
@@ -293,9 +301,10 @@ class HtmlWriter(Writer):
             f'<article><h2>{e(title)}</h2><p class="summary">{n} sentences. Topics: {shares}<br>'
             f"Stance: {stances}</p><div>{''.join(sentences)}</div></article>"
         )
+        return ""
 
     def footer(self) -> str:
-        self._close_article()
+        super().footer()  # the last article joins the page
         e = html.escape
         topic_boxes = "".join(
             f'<label><input type="checkbox" class="ft" value="{e(t)}" checked> {e(t)}</label>'

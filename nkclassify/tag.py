@@ -10,6 +10,7 @@ Runs on the array engine: numpy only, no scikit-learn, and loading a model never
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ class Tagger:
         lines: bool = False,
         batch_units: int = 4096,
         options: ReadOptions = DEFAULT_OPTIONS,
-        jobs: int = 1,
+        jobs: int = 1,  # 0: every core available
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag what a user named: files, folders, or ``-``/nothing for standard input.
 
@@ -98,6 +99,8 @@ class Tagger:
         """
         sources = list(paths) or ["-"]
         items = iter_sources(sources, stdin, options) if lines else iter_documents(sources, stdin, options)
+        if jobs == 0:  # all the cores this process may use
+            jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if jobs > 1:
             return self._in_parallel(items, lines, batch_units, jobs)
         if lines:
