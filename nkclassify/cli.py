@@ -180,7 +180,7 @@ def dataset_export(
 @dataset_app.command("scaffold")
 def dataset_scaffold(
     articles: Annotated[
-        list[Path], typer.Argument(metavar="ARTICLE...", help="Article .txt files inside a source folder.")
+        list[Path], typer.Argument(metavar="ARTICLE", help="Article .txt files inside a source folder.")
     ],
     source: Annotated[
         str, typer.Option("--source", metavar="NAME", help="Source the articles belong to.")
@@ -338,7 +338,7 @@ def tag_cli(
     paths: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[PATH]...",
+            metavar="PATH",
             help="Files or folders (.txt .html .pdf .csv .tsv .jsonl); '-' or none: stdin.",
         ),
     ] = None,
