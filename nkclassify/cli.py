@@ -433,10 +433,10 @@ def tag_cli(
                 continue
             if result.note:
                 typer.echo(f"warning: {shown(result.source)}: {result.note}", err=True)
-            if not result.units:
+            if not len(result):
                 continue
             if bar is not None:
-                bar.update(len(result.units))
+                bar.update(len(result))
             stream.write(writer.write(result))
             if sink is None:
                 stream.flush()

@@ -17,6 +17,7 @@ __all__ = [
     "Document",
     "Problem",
     "Line",
+    "LineBlock",
     "MAX_LINE_CHARS",
     "MAX_ARTICLE_BYTES",
     "decode",
@@ -126,7 +127,7 @@ def expand(path_text: str, suffixes: frozenset[str] = TEXT_SUFFIXES) -> Iterator
 
 @dataclass(frozen=True)
 class Line:
-    """One line of a stream read in ``--lines`` mode: its 1-based number and character offset."""
+    """One unit of a ``--lines`` stream read from a record or page: its 1-based number and offset."""
 
     source: str
     number: int
@@ -137,58 +138,171 @@ class Line:
     page: int | None = None
 
 
+@dataclass
+class LineBlock:
+    """Consecutive lines of one plain-text stream, as columns: no object per line.
+
+    ``numbers`` are 1-based input line numbers, ``offsets`` character offsets of each line's start,
+    ``texts`` the lines without their line break; ``notes`` are warnings about lines in the block.
+    """
+
+    source: str
+    numbers: list[int]
+    offsets: list[int]
+    texts: list[str]
+    notes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def lines(self) -> Iterator[Line]:
+        """The block as ``Line`` objects (for callers that want one line at a time)."""
+        for number, offset, text in zip(self.numbers, self.offsets, self.texts):
+            yield Line(self.source, number, offset, text)
+
+
 MAX_SKIP_BYTES = 64 << 20  # an over-long line is skipped up to here; beyond, the input is not text
+BLOCK_BYTES = 1 << 20  # bytes read at a time in --lines mode
 
 
 def iter_lines(
-    stream: BinaryIO, source: str = "-", max_chars: int = MAX_LINE_CHARS
-) -> Iterator[Line | Problem]:
-    """Every line of a byte stream, one at a time, in memory bounded by ``max_chars``.
+    stream: BinaryIO, source: str = "-", max_chars: int = MAX_LINE_CHARS, block_bytes: int = BLOCK_BYTES
+) -> Iterator[LineBlock | Problem]:
+    """Every line of a byte stream, in blocks of about ``block_bytes``, in bounded memory.
 
-    Each line is decoded on its own, so one bad line costs that line only: a line that is not
-    UTF-8 is decoded as Windows-1252 with a note; a line with NUL bytes or over ``max_chars``
-    characters becomes a ``Problem`` naming its number; numbering counts every real input line.
+    A block of clean UTF-8 is decoded and split in one go; a block holding a bad line is read
+    line by line, so one bad line costs that line only: a line that is not UTF-8 is decoded as
+    Windows-1252 with a note; a line with NUL bytes or over ``max_chars`` characters becomes a
+    ``Problem`` naming its number. Numbering counts every real input line. ``read1`` is used where
+    the stream has it, so a slow pipe is tagged as its lines arrive.
     """
     limit = max_chars * 4 + 2  # UTF-8 needs at most 4 bytes a character
-    number = offset = 0
+    read = getattr(stream, "read1", stream.read)
+    state = _LineState(source, max_chars, limit)
+    tail = b""
     while True:
-        raw = stream.readline(limit)
-        if not raw:
+        data = read(block_bytes)
+        at_end = not data
+        if tail:
+            data = tail + data
+        cut = data.rfind(b"\n") + 1
+        tail = data[cut:]
+        if cut:
+            yield from state.chunk(data[:cut], newline=True)
+        if at_end:
+            if tail:  # the last line, without a line break
+                yield from state.chunk(tail, newline=False)
             return
-        number += 1
-        if len(raw) >= limit and not raw.endswith(b"\n"):
-            skipped = len(raw)
-            while True:
-                more = stream.readline(1 << 20)
-                skipped += len(more)
-                if not more or more.endswith(b"\n"):
-                    break
-                if skipped > MAX_SKIP_BYTES:
-                    yield Problem(
-                        source,
-                        f"line {number}: no line break in {skipped:,} bytes; not text, stopped reading it",
-                    )
-                    return
-            yield Problem(
-                source, f"line {number}: over {max_chars:,} characters ({skipped:,} bytes), skipped"
-            )
-            offset += skipped
-            continue
-        note = None
-        if b"\0" in raw:
-            yield Problem(source, f"line {number}: binary data (NUL bytes), skipped")
-            offset += len(raw)
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            text = raw.decode("cp1252", errors="replace")
-            note = f"line {number}: not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252"
-        if number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        body = text.rstrip("\r\n")
-        if len(body) > max_chars:
-            yield Problem(source, f"line {number}: over {max_chars:,} characters, skipped")
-        else:
-            yield Line(source, number, offset, body, note)
-        offset += len(text)
+        if len(tail) > limit:  # a line longer than the limit so far: skip to its end
+            problem, tail = _skip_long_line(read, tail, state, block_bytes)
+            yield problem
+            if tail is None:
+                return
+
+
+class _LineState:
+    """Line number and offset carried across blocks, and the per-block decoding."""
+
+    def __init__(self, source: str, max_chars: int, limit: int) -> None:
+        self.source, self.max_chars, self.limit = source, max_chars, limit
+        self.number = self.offset = 0
+
+    def chunk(self, data: bytes, newline: bool) -> Iterator[LineBlock | Problem]:
+        """Lines separated by ``\\n`` (``newline``: the last one ends with one) as blocks, problems between."""
+        if b"\0" not in data:
+            try:
+                texts = data.decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                texts = None
+            if newline and texts is not None:
+                texts.pop()
+            # a line within the character limit is within the byte limit too: 4 bytes a character at most
+            if texts is not None and max(map(len, texts)) <= self.max_chars:
+                yield self._fast(texts, newline)
+                return
+        raws = data.split(b"\n")
+        if newline:
+            raws.pop()
+        yield from self._slow(raws, newline)
+
+    def _fast(self, texts: list[str], newline: bool) -> LineBlock:
+        first = self.number + 1
+        if first == 1 and texts[0].startswith("\ufeff"):
+            texts[0] = texts[0][1:]
+        offsets, offset, extra = [], self.offset, int(newline)
+        for text in texts:
+            offsets.append(offset)
+            offset += len(text) + extra
+        self.number += len(texts)
+        self.offset = offset
+        bodies = [t.rstrip("\r") for t in texts]
+        return LineBlock(self.source, list(range(first, first + len(texts))), offsets, bodies, [])
+
+    def _slow(self, raws: list[bytes], newline: bool) -> Iterator[LineBlock | Problem]:
+        block = LineBlock(self.source, [], [], [], [])
+        for raw in raws:
+            self.number += 1
+            number = self.number
+            size = len(raw) + newline
+            if size > self.limit or (size == self.limit and not newline):
+                if block.texts or block.notes:
+                    yield block
+                    block = LineBlock(self.source, [], [], [], [])
+                yield Problem(
+                    self.source,
+                    f"line {number}: over {self.max_chars:,} characters ({size:,} bytes), skipped",
+                )
+                self.offset += size
+                continue
+            if b"\0" in raw:
+                if block.texts or block.notes:
+                    yield block
+                    block = LineBlock(self.source, [], [], [], [])
+                yield Problem(self.source, f"line {number}: binary data (NUL bytes), skipped")
+                self.offset += size
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                text = raw.decode("cp1252", errors="replace")
+                block.notes.append(
+                    f"line {number}: not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252"
+                )
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            body = text.rstrip("\r")
+            if len(body) > self.max_chars:
+                if block.texts or block.notes:
+                    yield block
+                    block = LineBlock(self.source, [], [], [], [])
+                yield Problem(self.source, f"line {number}: over {self.max_chars:,} characters, skipped")
+            else:
+                block.numbers.append(number)
+                block.offsets.append(self.offset)
+                block.texts.append(body)
+            self.offset += len(text) + newline
+        if block.texts or block.notes:
+            yield block
+
+
+def _skip_long_line(read, tail: bytes, state: _LineState, block_bytes: int) -> tuple[Problem, bytes | None]:
+    """Read past a line longer than the limit; ``None`` as the rest when no line break ever came."""
+    state.number += 1
+    skipped = len(tail)
+    while True:
+        data = read(block_bytes)
+        if not data:
+            rest = b""
+            break
+        cut = data.find(b"\n")
+        if cut >= 0:
+            skipped += cut + 1
+            rest = data[cut + 1 :]
+            break
+        skipped += len(data)
+        if skipped > MAX_SKIP_BYTES:
+            message = f"line {state.number}: no line break in {skipped:,} bytes; not text, stopped reading it"
+            return Problem(state.source, message), None
+    state.offset += skipped
+    message = f"line {state.number}: over {state.max_chars:,} characters ({skipped:,} bytes), skipped"
+    return Problem(state.source, message), rest

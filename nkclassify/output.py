@@ -14,7 +14,11 @@ import html
 import io
 import json
 from collections.abc import Sequence
+from itertools import repeat
+from json.encoder import encode_basestring as _encode_string  # the C encoder, ensure_ascii=False
 from typing import Any
+
+import numpy as np
 
 __all__ = ["WRITERS", "FORMATS", "LEVELS", "Writer", "ArticleSummary", "explanation_text", "jsonl_lines"]
 
@@ -127,7 +131,7 @@ class Writer:
 
     def write(self, document: Any) -> str:
         if not self._grouped():
-            return self.units(document.source, document.units)
+            return self.rows(document) if len(document) else ""
         out = ""
         for key, units in _by_record(document.units):
             if self._summary is not None and (self._summary.source, self._summary.record_id) != key:
@@ -143,7 +147,8 @@ class Writer:
         summary, self._summary = self._summary, None
         return self.article(summary) if summary is not None and summary.units else ""
 
-    def units(self, source: str, units: Sequence[dict]) -> str:
+    def rows(self, document: Any) -> str:
+        """One row per unit of a tagged document, formatted from its columns."""
         raise NotImplementedError
 
     def article(self, summary: ArticleSummary) -> str:
@@ -160,15 +165,82 @@ def _by_record(units: Sequence[dict]) -> list[tuple[tuple[str, str | None], list
     return groups
 
 
+class _Labels:
+    """Strings a writer repeats on every row, made once per label set: topic sets by bit mask."""
+
+    def __init__(self, topic_names: Sequence[str], stance_names: Sequence[str]) -> None:
+        k = len(topic_names)
+        self.bits = 1 << np.arange(k, dtype=np.int64) if k <= 16 else None
+        combos = (
+            [[t for j, t in enumerate(topic_names) if m >> j & 1] for m in range(1 << k)] if k <= 16 else []
+        )
+        self.json_sets = [_ENCODER.encode(c) for c in combos]
+        self.csv_sets = [";".join(c) for c in combos]
+        self.table_sets = [", ".join(c) or "-" for c in combos]
+        self.json_stances = [_ENCODER.encode(s) for s in stance_names]
+
+    def masks(self, topics: Any) -> list[int]:
+        return (topics @ self.bits).tolist()
+
+
+_PLACES = 4  # probabilities are rounded to 4 places (np.round), so 10,001 strings cover them all
+_SHOWN = [repr(k / 10**_PLACES) for k in range(10**_PLACES + 1)]
+
+
+def _shown(proba: Any) -> list[list[str]]:
+    """Columns of rounded probabilities as ``repr`` gives them (what json and csv write), by lookup.
+
+    ``np.round(p, 4)`` is ``rint(p * 1e4) / 1e4``, so the integer ``k`` picks the exact float's text.
+    """
+    ks = np.rint(np.asarray(proba).T * 10**_PLACES).astype(np.int64).clip(0, 10**_PLACES)
+    return [list(map(_SHOWN.__getitem__, column)) for column in ks.tolist()]
+
+
 class JsonlWriter(Writer):
-    def units(self, source: str, units: Sequence[dict]) -> str:
-        return jsonl_lines(units)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._labels = _Labels(self.topic_names, self.stance_names)
+
+        def keys(names: Sequence[str]) -> str:  # "name": %s for each label, its own % escaped
+            return ", ".join(_ENCODER.encode(n).replace("%", "%%") + ": %s" for n in names)
+
+        self._tail = (
+            ', "text": %s, "topics": %s, "stance": %s, "scores": {"topics": {'
+            + keys(self.topic_names)
+            + '}, "stance": {'
+            + keys(self.stance_names)
+            + "}}}\n"
+        )
+
+    def rows(self, document: Any) -> str:
+        """Each unit's JSON object, formatted straight from the columns (the same bytes as encoding
+        ``document.units`` one by one; records with ids or pages take that slower road)."""
+        if document.ids is not None or document.pages is not None or self._labels.bits is None:
+            return jsonl_lines(document.units)
+        source = _ENCODER.encode(document.source).replace("%", "%%")
+        template = '{"source": ' + source + ', "index": %d, "start": %d, "end": %d' + self._tail
+        labels = self._labels
+        rows = zip(
+            document.index,
+            document.start,
+            document.end,
+            map(_encode_string, document.texts),
+            map(labels.json_sets.__getitem__, labels.masks(document.topics)),
+            map(labels.json_stances.__getitem__, document.stance.tolist()),
+            *_shown(document.topic_proba),
+            *_shown(document.stance_proba),
+        )
+        return "".join([template % row for row in rows])
 
     def article(self, summary: ArticleSummary) -> str:
         return _ENCODER.encode(summary.to_record()) + "\n"
 
 
 class CsvWriter(Writer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._labels = _Labels(self.topic_names, self.stance_names)
+
     def header(self) -> str:
         if self.level == "article":
             columns = ["source", "id", "units"]
@@ -183,26 +255,29 @@ class CsvWriter(Writer):
         columns += [f"topic_{t}" for t in self.topic_names] + [f"stance_{s}" for s in self.stance_names]
         return _csv([columns])
 
-    def units(self, source: str, units: Sequence[dict]) -> str:
-        topic_names, stance_names = self.topic_names, self.stance_names
-        return _csv(
-            [
-                [
-                    u["source"],
-                    u.get("id", ""),
-                    u["index"],
-                    u["start"],
-                    u["end"],
-                    u.get("page", ""),
-                    u["text"],
-                    ";".join(u["topics"]),
-                    u["stance"],
-                ]
-                + [u["scores"]["topics"][t] for t in topic_names]
-                + [u["scores"]["stance"][s] for s in stance_names]
-                for u in units
-            ]
+    def rows(self, document: Any) -> str:
+        if self._labels.bits is None:
+            topic_sets = [";".join(u["topics"]) for u in document.units]
+        else:
+            topic_sets = map(self._labels.csv_sets.__getitem__, self._labels.masks(document.topics))
+        blank = repeat("")
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(
+            zip(
+                repeat(document.source),
+                blank if document.ids is None else ("" if i is None else i for i in document.ids),
+                document.index,
+                document.start,
+                document.end,
+                blank if document.pages is None else ("" if p is None else p for p in document.pages),
+                document.texts,
+                topic_sets,
+                map(self.stance_names.__getitem__, document.stance.tolist()),
+                *_shown(document.topic_proba),
+                *_shown(document.stance_proba),
+            )
         )
+        return buffer.getvalue()
 
     def article(self, summary: ArticleSummary) -> str:
         record = summary.to_record()
@@ -223,10 +298,31 @@ def _clip(text: str, width: int) -> str:
 class TableWriter(Writer):
     """A per-article table (index, stance, topics, sentence) followed by the article summary."""
 
-    def units(self, source: str, units: Sequence[dict]) -> str:
-        summary = ArticleSummary(source, None, self.topic_names, self.stance_names)
-        summary.add(units)
-        return self._table(source, units) + self._summary_lines(summary)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._labels = _Labels(self.topic_names, self.stance_names)
+
+    def rows(self, document: Any) -> str:
+        if self._labels.bits is None:
+            topic_sets = [", ".join(u["topics"]) or "-" for u in document.units]
+        else:
+            topic_sets = list(map(self._labels.table_sets.__getitem__, self._labels.masks(document.topics)))
+        stances = list(map(self.stance_names.__getitem__, document.stance.tolist()))
+        topic_width = max([len(t) for t in topic_sets if t != "-"] + [6])
+        text_width = max(self.width - topic_width - 17, 30)
+        lines = [
+            f"== {document.source} ({len(document)} sentences)",
+            f"{'#':>4}  {'stance':<8} {'topics':<{topic_width}}  sentence",
+        ]
+        lines += [
+            f"{i:>4}  {s:<8} {t:<{topic_width}}  {_clip(text, text_width)}"
+            for i, s, t, text in zip(document.index, stances, topic_sets, document.texts)
+        ]
+        counts = dict(zip(self.topic_names, document.topics.sum(axis=0).tolist()))
+        stance_counts = dict(
+            zip(self.stance_names, np.bincount(document.stance, minlength=len(self.stance_names)).tolist())
+        )
+        return "\n".join(lines) + "\n" + self._count_lines(len(document), counts, stance_counts)
 
     def article(self, summary: ArticleSummary) -> str:
         name = summary.source + (f" #{summary.record_id}" if summary.record_id is not None else "")
@@ -236,27 +332,17 @@ class TableWriter(Writer):
                 lines.append(f"   top {t:<13} {e['p']:.2f}  {_clip(e['text'], self.width - 30)}")
         return "\n".join(lines) + "\n" + self._summary_lines(summary)
 
-    def _table(self, source: str, units: Sequence[dict]) -> str:
-        topic_width = max([len(", ".join(u["topics"])) for u in units] + [6])
-        text_width = max(self.width - topic_width - 17, 30)
-        lines = [
-            f"== {source} ({len(units)} sentences)",
-            f"{'#':>4}  {'stance':<8} {'topics':<{topic_width}}  sentence",
-        ]
-        for u in units:
-            topics = ", ".join(u["topics"]) or "-"
-            lines.append(
-                f"{u['index']:>4}  {u['stance']:<8} {topics:<{topic_width}}  {_clip(u['text'], text_width)}"
-            )
-        return "\n".join(lines) + "\n"
-
     def _summary_lines(self, summary: ArticleSummary) -> str:
-        n = summary.units or 1
+        return self._count_lines(summary.units, summary.topic_counts, summary.stance_counts)
+
+    @staticmethod
+    def _count_lines(units: int, topic_counts: dict[str, int], stance_counts: dict[str, int]) -> str:
+        n = units or 1
         shares = (
-            ", ".join(f"{t} {c} ({c / n:.0%})" for t, c in summary.topic_counts.items() if c)
+            ", ".join(f"{t} {c} ({c / n:.0%})" for t, c in topic_counts.items() if c)
             or "no topic in any sentence"
         )
-        stances = ", ".join(f"{s} {c}" for s, c in summary.stance_counts.items())
+        stances = ", ".join(f"{s} {c}" for s, c in stance_counts.items())
         return f"sentences per topic (share of sentences): {shares}\nstance (sentences): {stances}\n\n"
 
 

@@ -12,28 +12,78 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from .engine import Engine, Explanation
-from .inputs import Document, Line, Problem
+from .inputs import Document, Line, LineBlock, Problem
 from .readers import DEFAULT_OPTIONS, ReadOptions, iter_documents, iter_sources
 from .store import DEFAULT_MODEL_PATH
 
 __all__ = ["Tagger", "TaggedDocument", "Explanation"]
 
 
-@dataclass
+@dataclass(eq=False)
 class TaggedDocument:
-    """Tagged units of one input (or of one batch of its lines); ``note`` carries a reading warning."""
+    """Tagged units of one input (or of one batch of its lines), held as columns.
+
+    Writers format straight from these arrays; ``units`` gives one dict per unit for callers that
+    want records (the Python API, article summaries). ``note`` carries a reading warning.
+    """
 
     source: str
-    units: list[dict[str, Any]]
+    topic_names: Sequence[str]
+    stance_names: Sequence[str]
+    texts: list[str] = field(default_factory=list)
+    index: list[int] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    topic_proba: np.ndarray | None = None  # (n, topics), rounded to 4 places
+    topics: np.ndarray | None = None  # (n, topics) booleans
+    stance_proba: np.ndarray | None = None  # (n, stances), rounded to 4 places
+    stance: np.ndarray | None = None  # (n,) stance indices
+    ids: list[str | None] | None = None  # per-unit record ids, when any unit has one
+    pages: list[int | None] | None = None  # per-unit page numbers, when the input had pages
     note: str | None = None
     record_id: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @cached_property
+    def units(self) -> list[dict[str, Any]]:
+        """One record per unit: source, id, index, start, end, page, text, topics, stance, scores."""
+        if not self.texts:
+            return []
+        topic_names, stance_names = list(self.topic_names), list(self.stance_names)
+        topic_p, stance_p = self.topic_proba.tolist(), self.stance_proba.tolist()
+        chosen, stance = self.topics.tolist(), self.stance.tolist()
+        ids = self.ids or repeat(None)
+        pages = self.pages or repeat(None)
+        records = []
+        for i, (text, record_id, page) in enumerate(zip(self.texts, ids, pages)):
+            unit: dict[str, Any] = {"source": self.source}
+            if record_id is not None:
+                unit["id"] = record_id
+            unit.update(index=self.index[i], start=self.start[i], end=self.end[i])
+            if page is not None:
+                unit["page"] = page
+            unit.update(
+                text=text,
+                topics=[n for n, on in zip(topic_names, chosen[i]) if on],
+                stance=stance_names[stance[i]],
+                scores={
+                    "topics": dict(zip(topic_names, topic_p[i])),
+                    "stance": dict(zip(stance_names, stance_p[i])),
+                },
+            )
+            records.append(unit)
+        return records
 
 
 class Tagger:
@@ -137,48 +187,68 @@ class Tagger:
             while pending:
                 yield from pending.popleft().get()
 
+    def _tagged(self, pieces: list[_Piece]) -> Iterator[TaggedDocument]:
+        """Predict every piece's units in one engine call, then hand each piece its rows."""
+        texts = [t for piece in pieces for t in piece.texts]
+        if texts:
+            topic_proba, topics, stance_proba, stance = self.engine.predict(texts)
+            topic_proba, stance_proba = np.round(topic_proba, 4), np.round(stance_proba, 4)
+        at = 0
+        for piece in pieces:
+            n = len(piece.texts)
+            rows = slice(at, at + n)
+            at += n
+            yield TaggedDocument(
+                piece.source,
+                self.topic_names,
+                self.stance_names,
+                piece.texts,
+                piece.index,
+                piece.start,
+                piece.end,
+                topic_proba[rows] if n else None,
+                topics[rows] if n else None,
+                stance_proba[rows] if n else None,
+                stance[rows] if n else None,
+                piece.ids,
+                piece.pages,
+                piece.note,
+                piece.record_id,
+            )
+
     def tag_lines(
-        self, items: Iterable[Line | Problem], batch_units: int = 4096
+        self, items: Iterable[LineBlock | Line | Problem], batch_units: int = 4096
     ) -> Iterator[TaggedDocument | Problem]:
-        """Tag a stream of lines in batches; problems and notes pass through in input order."""
-        batch: list[Line] = []
+        """Tag a stream of line blocks (or single lines) in batches; problems and notes keep their place.
 
-        def flush() -> Iterator[TaggedDocument]:
-            records = self.predict_records([line.text.strip() for line in batch])
-            current: list[dict[str, Any]] = []
-            source = batch[0].source
-            for line, record in zip(batch, records):
-                if line.source != source:
-                    yield TaggedDocument(source, current)
-                    source, current = line.source, []
-                lead = len(line.text) - len(line.text.lstrip())
-                start = line.offset + lead
-                unit: dict[str, Any] = {"source": line.source}
-                if line.record_id is not None:
-                    unit["id"] = line.record_id
-                unit.update(index=line.number - 1, start=start, end=start + len(record["text"]))
-                if line.page is not None:
-                    unit["page"] = line.page
-                current.append({**unit, **record})
-            yield TaggedDocument(source, current)
-
+        Blank lines are skipped; a unit's ``index`` is its 0-based input line number, and its offsets
+        leave out the line's surrounding white space.
+        """
+        pending: list[_Piece] = []
+        count = 0
         for item in items:
-            if isinstance(item, Problem) or item.note:
-                if batch:
-                    yield from flush()
-                    batch = []
-                if isinstance(item, Problem):
-                    yield item
-                    continue
-                yield TaggedDocument(item.source, [], item.note)
-            if not item.text.strip():
+            if isinstance(item, Problem):
+                yield from self._tagged(pending)
+                pending, count = [], 0
+                yield item
                 continue
-            batch.append(item)
-            if len(batch) >= batch_units:
-                yield from flush()
-                batch = []
-        if batch:
-            yield from flush()
+            if isinstance(item, Line):
+                item = _one_line_block(item)
+            if item.notes:
+                yield from self._tagged(pending)
+                pending, count = [], 0
+                for note in item.notes:
+                    yield TaggedDocument(item.source, self.topic_names, self.stance_names, note=note)
+            piece = _line_piece(item)
+            while len(piece.texts):
+                room = batch_units - count
+                head, piece = piece.split(room)
+                pending.append(head)
+                count += len(head.texts)
+                if count >= batch_units:
+                    yield from self._tagged(pending)
+                    pending, count = [], 0
+        yield from self._tagged(pending)
 
     def tag_documents(
         self, documents: Iterable[Document | Problem], batch_units: int = 4096
@@ -186,29 +256,33 @@ class Tagger:
         """Tag whole articles in order, predicting in batches across articles for speed."""
         from .segment import split_sentences  # syntok: only whole articles need it
 
-        pending: list[tuple[Document | Problem, list]] = []
+        pending: list[_Piece | Problem] = []
         count = 0
 
         def flush() -> Iterator[TaggedDocument | Problem]:
-            records = iter(self.predict_records([u.text for item, units in pending for u in units]))
-            for item, units in pending:
-                if isinstance(item, Problem):
-                    yield item
-                    continue
-                tagged = []
-                for u in units:
-                    unit: dict[str, Any] = {"source": item.source}
-                    if item.record_id is not None:
-                        unit["id"] = item.record_id
-                    unit.update(index=u.index, start=u.start, end=u.end)
-                    if item.pages:
-                        unit["page"] = item.page_of(u.start)
-                    tagged.append({**unit, **next(records)})
-                yield TaggedDocument(item.source, tagged, item.note, item.record_id)
+            tagged = self._tagged([p for p in pending if not isinstance(p, Problem)])
+            for item in pending:
+                yield item if isinstance(item, Problem) else next(tagged)
 
         for item in documents:
-            units = [] if isinstance(item, Problem) else split_sentences(item.text)
-            pending.append((item, units))
+            if isinstance(item, Problem):
+                pending.append(item)
+                continue
+            units = split_sentences(item.text)
+            starts = [u.start for u in units]
+            pending.append(
+                _Piece(
+                    item.source,
+                    [u.text for u in units],
+                    [u.index for u in units],
+                    starts,
+                    [u.end for u in units],
+                    [item.record_id] * len(units) if item.record_id is not None else None,
+                    [item.page_of(s) for s in starts] if item.pages else None,
+                    item.note,
+                    item.record_id,
+                )
+            )
             count += len(units)
             if count >= batch_units:
                 yield from flush()
@@ -241,3 +315,68 @@ def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
             chunk, size = [], 0
     if chunk:
         yield chunk
+
+
+@dataclass
+class _Piece:
+    """Units of one source waiting for the engine: columns, as ``TaggedDocument`` will hold them."""
+
+    source: str
+    texts: list[str]
+    index: list[int]
+    start: list[int]
+    end: list[int]
+    ids: list[str | None] | None = None
+    pages: list[int | None] | None = None
+    note: str | None = None
+    record_id: str | None = None
+
+    def split(self, n: int) -> tuple[_Piece, _Piece]:
+        """The first ``n`` units and the rest."""
+        if n >= len(self.texts):
+            return self, _Piece(self.source, [], [], [], [])
+
+        def cut(column):
+            return (column[:n], column[n:]) if column is not None else (None, None)
+
+        columns = [cut(c) for c in (self.texts, self.index, self.start, self.end, self.ids, self.pages)]
+        head = _Piece(self.source, *(c[0] for c in columns))
+        rest = _Piece(self.source, *(c[1] for c in columns))
+        return head, rest
+
+
+def _line_piece(block: LineBlock) -> _Piece:
+    """The non-blank lines of a block, stripped, with offsets of what is kept."""
+    left = [t.lstrip() for t in block.texts]
+    kept = [i for i, t in enumerate(left) if t]
+    if len(kept) == len(left):
+        texts = [t.rstrip() for t in left]
+        start = [o + len(t) - len(s) for o, t, s in zip(block.offsets, block.texts, left)]
+        index = [n - 1 for n in block.numbers]
+    else:
+        texts = [left[i].rstrip() for i in kept]
+        start = [block.offsets[i] + len(block.texts[i]) - len(left[i]) for i in kept]
+        index = [block.numbers[i] - 1 for i in kept]
+    end = [s + len(t) for s, t in zip(start, texts)]
+    ids = getattr(block, "ids", None)
+    pages = getattr(block, "pages", None)
+    if ids is not None:
+        ids = [ids[i] for i in kept]
+    if pages is not None:
+        pages = [pages[i] for i in kept]
+    return _Piece(block.source, texts, index, start, end, ids, pages)
+
+
+class _RecordLines(LineBlock):
+    """A line block from a record or a page: it also carries per-line record ids and page numbers."""
+
+    def __init__(self, line: Line) -> None:
+        super().__init__(
+            line.source, [line.number], [line.offset], [line.text], [line.note] if line.note else []
+        )
+        self.ids = [line.record_id] if line.record_id is not None else None
+        self.pages = [line.page] if line.page is not None else None
+
+
+def _one_line_block(line: Line) -> LineBlock:
+    return _RecordLines(line)

@@ -1,6 +1,6 @@
 import io
 
-from nkclassify.inputs import MAX_LINE_CHARS, Document, Line, Problem, decode, iter_lines
+from nkclassify.inputs import MAX_LINE_CHARS, Document, LineBlock, Problem, decode, iter_lines
 from nkclassify.readers import iter_documents, iter_sources
 
 
@@ -52,19 +52,60 @@ def test_stdin_whole():
     assert list(iter_documents([], io.BytesIO(b"One. Two."))) == [Document("-", "One. Two.")]
 
 
+def _flat(items):
+    """Blocks flattened to (kind, number, offset, text or message) and the notes they carry."""
+    rows, notes = [], []
+    for item in items:
+        if isinstance(item, Problem):
+            rows.append(("problem", item.message))
+        else:
+            notes += item.notes
+            rows += [("line", line.number, line.offset, line.text) for line in item.lines()]
+    return rows, notes
+
+
 def test_lines_are_numbered_by_input_line_and_a_bad_line_costs_only_itself():
     good = b"".join(f"good {i}\n".encode() for i in range(6000))
     rest = b"".join(f"after {i}\n".encode() for i in range(4000))
     stream = io.BytesIO(good + b"x" * 150_000 + b"\n" + b"caf\xe9 latin\n" + b"nul\0byte\n" + rest)
     items = list(iter_lines(stream, "-"))
-    lines = [i for i in items if isinstance(i, Line)]
-    problems = [i for i in items if isinstance(i, Problem)]
+    assert all(isinstance(i, (LineBlock, Problem)) for i in items)
+    rows, notes = _flat(items)
+    lines = [r for r in rows if r[0] == "line"]
+    problems = [r[1] for r in rows if r[0] == "problem"]
     assert len(lines) == 6000 + 1 + 4000
-    assert [p.message.split(":")[0] for p in problems] == ["line 6001", "line 6003"]
-    assert "over 100,000 characters" in problems[0].message and "binary" in problems[1].message
-    latin = lines[6000]
-    assert latin.number == 6002 and latin.text == "café latin" and "Windows-1252" in latin.note
-    assert lines[-1].number == 10003 and lines[-1].text == "after 3999"
+    assert [p.split(":")[0] for p in problems] == ["line 6001", "line 6003"]
+    assert "over 100,000 characters" in problems[0] and "binary" in problems[1]
+    assert lines[6000][1:] == (6002, lines[5999][2] + len("good 5999\n") + 150_001, "café latin")
+    assert notes == ["line 6002: not UTF-8 (bad byte at 3); decoded as Windows-1252"]
+    assert lines[-1][1] == 10003 and lines[-1][3] == "after 3999"
+    assert len([i for i in items if isinstance(i, LineBlock)]) < 10  # clean stretches come as whole blocks
+
+
+def test_lines_read_the_same_whatever_the_block_size():
+    """Block edges fall anywhere (mid-line, mid-character, on a CR); numbering and offsets never move."""
+    data = (
+        "\ufeffpremier\r\n\n  indented \r\n".encode()
+        + "Hangul 한국어 and accents café\n".encode() * 3
+        + b"latin \xe9t\xe9\n"
+        + b"z" * 300
+        + b"\n"
+        + b"w" * 500  # past the byte limit too: skipped while reading, even across blocks
+        + b"\n"
+        + b"bad\0line\n\r\n"
+        + "ünïcode at the end, no break".encode()
+    )
+    expected = _flat(iter_lines(io.BytesIO(data), "s", max_chars=100, block_bytes=1 << 20))
+    for size in (1, 2, 3, 7, 64, 301):
+        assert _flat(iter_lines(io.BytesIO(data), "s", max_chars=100, block_bytes=size)) == expected, size
+    rows, notes = expected
+    texts = [r[3] for r in rows if r[0] == "line"]
+    assert texts[:3] == ["premier", "", "  indented "]
+    assert rows[2][2] == len("premier\r\n\n") and texts[-1] == "ünïcode at the end, no break"
+    problems = [r[1] for r in rows if r[0] == "problem"]
+    assert [p.split(":")[0] for p in problems] == ["line 8", "line 9", "line 10"]
+    assert problems[1] == "line 9: over 100 characters (501 bytes), skipped"
+    assert len(notes) == 1 and notes[0].startswith("line 7:")
 
 
 def test_a_stream_with_no_line_break_stops_in_bounded_memory():
@@ -82,7 +123,11 @@ def test_a_stream_with_no_line_break_stops_in_bounded_memory():
 
 def test_lines_mode_streams_files_and_stdin(tmp_path):
     (tmp_path / "a.txt").write_text("\ufeffone\r\n\r\n  two\n")
-    items = list(iter_sources([str(tmp_path / "a.txt"), "-"], io.BytesIO(b"three")))
+    items = [
+        line
+        for block in iter_sources([str(tmp_path / "a.txt"), "-"], io.BytesIO(b"three"))
+        for line in block.lines()
+    ]
     assert [(i.source.rsplit("/", 1)[-1], i.number, i.text) for i in items] == [
         ("a.txt", 1, "one"),
         ("a.txt", 2, ""),
