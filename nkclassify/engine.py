@@ -20,6 +20,7 @@ from .analyzer import PREFIX_MARK, Analyzer, parts
 from .errors import ModelError
 from .lexicon import CUE_PREFIX, cue_matches
 from .modelfile import read_model_file
+from .words import WordTable
 
 __all__ = ["Engine", "Explanation"]
 
@@ -87,6 +88,8 @@ class Engine:
             raise ModelError(f"{where}: model file is inconsistent ({type(exc).__name__}: {exc})") from None
         # one matrix for both heads: a single gather per feature value
         self._weights = np.hstack([self.topic_coef, self.stance_coef])
+        fast = [b for b in self.blocks if WordTable.handles(b.analyzer)]
+        self._words = WordTable({b.name: (b.analyzer, b.vocabulary) for b in fast}) if fast else None
         self.n_features = offset
 
     @classmethod
@@ -99,28 +102,21 @@ class Engine:
 
     def vectorize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sparse rows as flat arrays (row, column, value), sorted by row then column."""
-        all_rows, all_cols, all_vals = [], [], []
         n = len(texts)
-        prepared = [parts(text) for text in texts]
+        all_rows, all_cols, all_vals = [], [], []
+        words = self._words.batch(texts) if self._words is not None else None
+        prepared = None
         for block in self.blocks:
-            analyze = block.analyzer.tokens
-            tokens: list[str] = []
-            lengths = []
-            for text, words in prepared:  # the only per-sentence Python: cutting tokens
-                cut = analyze(text, words)
-                tokens += cut
-                lengths.append(len(cut))
-            # one lookup pass for the whole batch; unknown tokens are -1 and dropped in numpy
-            ids = np.fromiter(
-                map(block.vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
-            )
-            rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-            known = ids >= 0
-            if not known.any():
+            if words is not None and block.name in self._words.blocks:
+                row, col = self._words.cells(block.name, words)
+            else:
+                if prepared is None:
+                    prepared = [parts(text) for text in texts]
+                row, col = self._cut(block, prepared)
+            if not len(row):
                 continue
             width = len(block.tokens)
-            keys = rows[known] * width + ids[known]
-            keys, counts = np.unique(keys, return_counts=True)
+            keys, counts = np.unique(row * width + col, return_counts=True)
             row, col = np.divmod(keys, width)
             value = (1.0 + np.log(counts)) * block.idf[col]
             norms = np.sqrt(np.bincount(row, weights=value * value, minlength=n))
@@ -136,6 +132,22 @@ class Engine:
         val = np.concatenate(all_vals)
         order = np.argsort(row, kind="stable")
         return row[order], col[order], val[order]
+
+    @staticmethod
+    def _cut(block: _Block, prepared: list[tuple[str, list[str]]]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every known token, the analyzer run text by text (character n-grams)."""
+        analyze = block.analyzer.tokens
+        tokens: list[str] = []
+        lengths = []
+        for text, words in prepared:
+            cut = analyze(text, words)
+            tokens += cut
+            lengths.append(len(cut))
+        # one lookup pass for the whole batch; unknown tokens are -1 and dropped in numpy
+        ids = np.fromiter(map(block.vocabulary.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        rows = np.repeat(np.arange(len(prepared), dtype=np.int64), lengths)
+        known = ids >= 0
+        return rows[known], ids[known]
 
     def predict_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(topic probabilities (n, k), stance probabilities (n, s)) for each text."""

@@ -25,6 +25,10 @@ FUZZ = [
     "$3,000 levy, €5 and ₩10,000 — loyalty funds!!!",
     "ALL CAPS WORKERS FLED THE SITE AND SOUGHT ASYLUM",
     "x" * 5000,
+    "ΟΔΟΣ ΣΟΦΟΣ Σ ΑΣ: final sigma lowercases by context",
+    "İstanbul ǅemal STRASSE straße ﬁnance ½",
+    "line\nbreak inside and a $ sign, $$",
+    "sent back home; forcibly returned; went back",
 ]
 
 
@@ -80,3 +84,21 @@ def test_explanations_show_words_cues_and_stacked_topics(corpus):
     assert any(f.startswith("[defection terms: fled, asylum") for f in features), features
     stop = {"'their'", "'to'", "'has'", "'and'", "'in'", "'for'"}
     assert not stop & set(features)  # function words are not in the vocabulary
+
+
+def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch):
+    """The batch road (one pass, word ids, integer bigrams) against cutting text by text, also after
+    its memory of new words starts afresh mid-stream and when a text holds a line break."""
+    import nkclassify.words as words
+
+    data = label_matrix(corpus)
+    model = TopicStanceModel(features="lex").fit(data.texts, data.Y, groups=data.groups)
+    engine = _engine(model, corpus.schema.to_dict())
+    monkeypatch.setattr(words, "_MAX_WORDS", 50)
+    texts = FUZZ + data.texts
+    fast = [engine.predict_proba(texts[i : i + 97]) for i in range(0, len(texts), 97)]
+    table, engine._words = engine._words, None
+    slow = [engine.predict_proba(texts[i : i + 97]) for i in range(0, len(texts), 97)]
+    assert len(table.memo) < len(table.base) + 50 + 97 * 60  # it did start afresh
+    for (a, b), (c, d) in zip(fast, slow):
+        assert np.array_equal(a, c) and np.array_equal(b, d)
