@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,14 @@ class _Block:
     name: str
     analyzer: Analyzer
     weight: float
-    vocabulary: dict[str, int]
     idf: np.ndarray
     offset: int  # first column of this block in the stacked matrix
     tokens: list[str]
+
+    @cached_property
+    def vocabulary(self) -> dict[str, int]:
+        """Token -> column; built on first use (the word road rarely needs it, start-up never)."""
+        return {t: i for i, t in enumerate(self.tokens)}
 
 
 @dataclass
@@ -49,7 +54,9 @@ class Explanation:
 class Engine:
     """A loaded model file: label names, card, and predictions from plain arrays."""
 
-    def __init__(self, meta: dict, vocabulary: dict, arrays: dict, where: str = "model") -> None:
+    def __init__(
+        self, meta: dict, vocabulary: dict, arrays: dict, where: str = "model", word_table: dict | None = None
+    ) -> None:
         try:
             schema = meta["schema"]
             self.topic_names: list[str] = list(schema["topics"])
@@ -70,7 +77,6 @@ class Engine:
                         spec["name"],
                         Analyzer.from_dict(spec["analyzer"]),
                         float(spec["weight"]),
-                        {t: i for i, t in enumerate(tokens)},
                         idf,
                         offset,
                         tokens,
@@ -84,19 +90,23 @@ class Engine:
             self.stance_coef = _shaped(arrays, "stance_coef", (offset, s))
             self.stance_topic_coef = _shaped(arrays, "stance_topic_coef", (k, s))
             self.stance_intercept = _shaped(arrays, "stance_intercept", (s,))
+            fast = {b.name: (b.analyzer, b.tokens) for b in self.blocks if WordTable.handles(b.analyzer)}
+            if word_table is not None and set(word_table) != {"words", *fast}:
+                raise ValueError("the word tables do not match the feature blocks")
+            self._words = WordTable(fast, word_table) if fast else None
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{where}: model file is inconsistent ({type(exc).__name__}: {exc})") from None
         # one matrix for both heads: a single gather per feature value
         self._weights = np.hstack([self.topic_coef, self.stance_coef])
-        fast = [b for b in self.blocks if WordTable.handles(b.analyzer)]
-        self._words = WordTable({b.name: (b.analyzer, b.vocabulary) for b in fast}) if fast else None
         self.n_features = offset
 
     @classmethod
     def load(cls, path: Path | str) -> Engine:
         path = Path(path)
         content = read_model_file(path)
-        return cls(content["meta"], content["vocabulary"], content["arrays"], str(path))
+        return cls(
+            content["meta"], content["vocabulary"], content["arrays"], str(path), content["word_table"]
+        )
 
     # -- arithmetic --------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
+from .analyzer import Analyzer
 from .features import DEFAULT_FEATURES, FEATURE_SETS, check_feature_set, make_features
 
 __all__ = ["TopicStanceModel", "choose_threshold", "grouped_splits", "THRESHOLD_GRID"]
@@ -261,10 +262,18 @@ class TopicStanceModel(BaseEstimator):
                 if self.stance_topics:
                     stance_topic_coef[:, cls] = coef[row, n_features:]
                 stance_intercept[cls] = intercept[row]
+        from .words import WordTable
+
+        fast = {
+            b["name"]: (Analyzer.from_dict(b["analyzer"]), list(b["vocabulary"]))
+            for b in blocks
+            if WordTable.handles(Analyzer.from_dict(b["analyzer"]))
+        }
         return {
             "features": self.features,
             "params": self.get_params(),
             "blocks": blocks,
+            "word_table": WordTable(fast).export() if fast else None,
             "topic_coef": topic_coef,
             "topic_intercept": topic_intercept,
             "thresholds": np.asarray(self.thresholds_, dtype=np.float64),

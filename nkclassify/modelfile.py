@@ -7,6 +7,8 @@ model gives the same bytes:
   versions, scores), the feature blocks (analyzer settings, weights), the SHA-256 of every array
   member;
 - ``vocabulary.json``: one token list per feature block, in column order;
+- ``words.json`` and ``words.<block>.*.npy`` (optional): the engine's word ids and each word's
+  columns, derived from the vocabulary at training so that loading need not work them out;
 - ``<name>.npy``: the arrays (idf per block, coefficients, intercepts, thresholds), read with
   ``allow_pickle=False``;
 - ``SHA256``: the SHA-256 of ``meta.json``, so no part of the file can change unnoticed.
@@ -72,6 +74,13 @@ def write_model_file(
     arrays = {f"{b['name']}.idf": b["idf"] for b in exported["blocks"]}
     arrays.update({name: exported[name] for name in ARRAYS})
     payload = {name: _npy_bytes(np.asarray(value, dtype=np.float64)) for name, value in arrays.items()}
+    table = exported.get("word_table")
+    extra: dict[str, bytes] = {}
+    if table is not None:  # the engine's word ids, worked out once here rather than at every start
+        extra["words.json"] = _json_bytes(table["words"])
+        for block in (k for k in table if k != "words"):
+            for name, value in table[block].items():
+                payload[f"words.{block}.{name}"] = _npy_bytes(np.asarray(value, dtype=np.int64))
     vocabulary = _json_bytes({b["name"]: list(b["vocabulary"]) for b in exported["blocks"]})
     meta = {
         "format": FORMAT,
@@ -83,6 +92,7 @@ def write_model_file(
         "blocks": [{k: b[k] for k in ("name", "analyzer", "weight")} for b in exported["blocks"]],
         "sha256": {
             "vocabulary.json": hashlib.sha256(vocabulary).hexdigest(),
+            **{name: hashlib.sha256(data).hexdigest() for name, data in extra.items()},
             **{f"{name}.npy": hashlib.sha256(data).hexdigest() for name, data in payload.items()},
         },
     }
@@ -90,6 +100,8 @@ def write_model_file(
     with zipfile.ZipFile(handle, "w") as archive:
         _member(archive, "meta.json", meta_bytes)
         _member(archive, "vocabulary.json", vocabulary)
+        for name, data in extra.items():
+            _member(archive, name, data)
         for name, data in payload.items():
             _member(archive, f"{name}.npy", data)
         _member(archive, "SHA256", hashlib.sha256(meta_bytes).hexdigest().encode() + b"\n")
@@ -161,6 +173,23 @@ def read_model_file(path: Path) -> dict[str, Any]:
                 raise ModelError(f"{where}: array {name} unreadable ({exc})") from None
     try:
         vocabulary = json.loads(members["vocabulary.json"])
+        words = json.loads(members["words.json"]) if "words.json" in members else None
     except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
         raise ModelError(f"{where}: vocabulary missing or unreadable") from None
-    return {"meta": meta, "vocabulary": vocabulary, "arrays": arrays}
+    return {
+        "meta": meta,
+        "vocabulary": vocabulary,
+        "arrays": arrays,
+        "word_table": _word_table(words, arrays),
+    }
+
+
+def _word_table(words: list | None, arrays: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """The stored word tables (``words.<block>.<name>`` arrays beside ``words.json``), if the file has them."""
+    if words is None:
+        return None
+    table: dict[str, Any] = {"words": words}
+    for key in [k for k in arrays if k.startswith("words.")]:
+        _, block, name = key.split(".", 2)
+        table.setdefault(block, {})[name] = arrays.pop(key)
+    return table

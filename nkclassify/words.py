@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 
@@ -32,63 +34,128 @@ _MAX_WORDS = 300_000  # words remembered beyond the vocabulary's before starting
 
 
 class _BlockTable:
-    """One block's columns by word id (-1: no token), grown as new words are seen."""
+    """One block's columns by word id (-1: no token), grown as new words are seen.
 
-    def __init__(self, analyzer: Analyzer, vocabulary: dict[str, int]) -> None:
-        self.analyzer, self.vocabulary = analyzer, vocabulary
+    Cue columns are filled on a word's first sighting (``cue_done``), not at loading: matching a
+    word against the term lists is the slow part, and most of the vocabulary never shows up.
+    """
+
+    def __init__(self, analyzer: Analyzer, tokens: list[str]) -> None:
+        self.analyzer, self.tokens, self.width = analyzer, tokens, len(tokens)
         self.words = analyzer.word_ngrams >= 1
         self.prefix = analyzer.prefix if self.words else 0
         self.stop = analyzer.stop_words
-        self.cue_names = sorted(t for t in vocabulary if t.startswith(CUE_PREFIX)) if analyzer.cues else []
         self.cues = bool(analyzer.cues)
+        width = sum(1 for t in tokens if t.startswith(CUE_PREFIX)) if self.cues else 0
         self.uni = np.full(1, -1, dtype=np.int64)
         self.pre = np.full(1, -1, dtype=np.int64)
-        self.cue = np.full((1, max(len(self.cue_names), 1)), -1, dtype=np.int64)
+        self.cue = np.full((1, max(width, 1)), -1, dtype=np.int64)
+        self.cue_done = np.zeros(1, dtype=bool)
         self.bigram_keys = np.zeros(0, dtype=np.int64)
         self.bigram_cols = np.zeros(0, dtype=np.int64)
 
-    def base_words(self) -> set[str]:
-        words: set[str] = set()
-        if self.words:
-            for token in self.vocabulary:
-                if not token.startswith((PREFIX_MARK, CUE_PREFIX)):
-                    words.update(token.split(" "))
-        return words
+    @cached_property
+    def vocabulary(self) -> dict[str, int]:
+        """Every token -> column (working the tables out from the vocabulary needs it all)."""
+        return {t: i for i, t in enumerate(self.tokens)}
 
-    def index_bigrams(self, memo: dict[str, int]) -> None:
+    @cached_property
+    def marked(self) -> dict[str, int]:
+        """Prefix and cue tokens -> column: all a word the vocabulary lacks can still produce."""
+        return {t: i for i, t in enumerate(self.tokens) if t[0] in (PREFIX_MARK, CUE_PREFIX)}
+
+    def base_words(self) -> list[str]:
+        """Every word of the block's unigram and bigram tokens (prefix and cue tokens are not words)."""
+        if not self.words:
+            return []
+        tokens = [t for t in self.tokens if not t.startswith((PREFIX_MARK, CUE_PREFIX))]
+        return [w for t in tokens for w in t.split(" ")]
+
+    def fill_base(self, words: list[str], memo: dict[str, int]) -> None:
+        """Columns of the vocabulary's own words (ids 1..n, in ``words`` order), in bulk."""
+        n = len(words) + 1
+        self.grow(n)
+        self.uni[1:n] = self.unigram_columns(words)
+        self.pre[1:n] = self.prefix_columns(words)
         if self.analyzer.word_ngrams < 2:
             return
-        pairs = [
-            (memo[a] * int(_PAIR) + memo[b], col)
-            for token, col in self.vocabulary.items()
-            if token.count(" ") == 1 and not token.startswith((PREFIX_MARK, CUE_PREFIX))
-            for a, b in [token.split(" ")]
+        bigrams = [
+            (t, c)
+            for t, c in self.vocabulary.items()
+            if t.count(" ") == 1 and not t.startswith((PREFIX_MARK, CUE_PREFIX))
         ]
-        if pairs:
-            keys, cols = zip(*sorted(pairs))
-            self.bigram_keys = np.array(keys, dtype=np.int64)
-            self.bigram_cols = np.array(cols, dtype=np.int64)
+        if bigrams:
+            left = np.array([memo[t[: t.index(" ")]] for t, _ in bigrams], dtype=np.int64)
+            right = np.array([memo[t[t.index(" ") + 1 :]] for t, _ in bigrams], dtype=np.int64)
+            keys = left * _PAIR + right
+            order = np.argsort(keys)
+            self.bigram_keys = keys[order]
+            self.bigram_cols = np.array([c for _, c in bigrams], dtype=np.int64)[order]
+
+    def load(self, stored: dict[str, np.ndarray], n: int) -> None:
+        """Columns of the vocabulary's words as ``export`` stored them (checked: ids and columns in range)."""
+        width = self.width
+        self.grow(n)
+        for name in ("uni", "pre"):
+            column = np.asarray(stored[name], dtype=np.int64)
+            if column.shape != (n,) or column.min(initial=-1) < -1 or column.max(initial=-1) >= width:
+                raise ValueError(f"word table {name} does not fit the vocabulary")
+            getattr(self, name)[:n] = column
+        keys = np.asarray(stored["bigram_keys"], dtype=np.int64)
+        cols = np.asarray(stored["bigram_cols"], dtype=np.int64)
+        if keys.shape != cols.shape or (
+            len(keys) and (np.any(np.diff(keys) <= 0) or cols.min() < 0 or cols.max() >= width)
+        ):
+            raise ValueError("word table bigrams do not fit the vocabulary")
+        if len(keys) and (keys.min() < 0 or (keys // _PAIR).max() >= n or (keys % _PAIR).max() >= n):
+            raise ValueError("word table bigrams name unknown words")
+        self.bigram_keys, self.bigram_cols = keys, cols
+
+    def export(self, n: int) -> dict[str, np.ndarray]:
+        return {
+            "uni": self.uni[:n].copy(),
+            "pre": self.pre[:n].copy(),
+            "bigram_keys": self.bigram_keys,
+            "bigram_cols": self.bigram_cols,
+        }
+
+    def unigram_columns(self, words: list[str]) -> list[int]:
+        if not self.words:
+            return [-1] * len(words)
+        get, stop = self.vocabulary.get, self.stop
+        return [-1 if w in stop else get(w, -1) for w in words]
+
+    def prefix_columns(self, words: list[str], get=None) -> list[int]:
+        k, get = self.prefix, get or self.vocabulary.get
+        if not k:
+            return [-1] * len(words)
+        return [get(PREFIX_MARK + w[:k], -1) if len(w) > k and w.isalpha() else -1 for w in words]
 
     def grow(self, capacity: int) -> None:
-        for name in ("uni", "pre", "cue"):
+        if capacity <= len(self.uni):
+            return
+        for name in ("uni", "pre", "cue", "cue_done"):
             old = getattr(self, name)
-            new = np.full((capacity, *old.shape[1:]), -1, dtype=np.int64)
+            new = np.full((capacity, *old.shape[1:]), False if old.dtype == bool else -1, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
 
     def set(self, i: int, word: str) -> None:
-        """Fill slot ``i`` for ``word`` (slots are reused after a fresh start, so every field is set)."""
-        get = self.vocabulary.get
-        self.uni[i] = self.pre[i] = -1
-        self.cue[i] = -1
-        if self.words:
-            self.uni[i] = -1 if word in self.stop else get(word, -1)
-            k = self.prefix
-            if k and len(word) > k and word.isalpha():
-                self.pre[i] = get(PREFIX_MARK + word[:k], -1)
-        if self.cues:
-            cols = [c for c in (get(t, -1) for t in _INDEX._tokens[word]) if c >= 0]
+        """Slot ``i`` for a word the vocabulary lacks (slots are reused after a fresh start): it is
+        no unigram of the vocabulary (those are all in the base), but its prefix may be."""
+        self.uni[i] = -1
+        self.pre[i] = self.prefix_columns([word], self.marked.get)[0]
+        self.cue_done[i] = False
+
+    def fill_cues(self, ids: np.ndarray, words: list[str]) -> None:
+        """Cue columns of the words in ``ids`` not seen before."""
+        todo = np.unique(ids[~self.cue_done[ids]])
+        get = self.marked.get
+        for i in todo.tolist():
+            cols = [c for c in (get(t, -1) for t in _INDEX._tokens[words[i]]) if c >= 0]
+            self.cue[i] = -1
             self.cue[i, : len(cols)] = cols
+        self.cue_done[todo] = True
 
 
 @dataclass
@@ -123,20 +190,38 @@ class WordTable:
         """Blocks of word uni/bigrams, prefixes and cue lists (not character n-grams)."""
         return analyzer.char_ngrams is None and analyzer.word_ngrams <= 2
 
-    def __init__(self, blocks: dict[str, tuple[Analyzer, dict[str, int]]]) -> None:
+    def __init__(
+        self, blocks: dict[str, tuple[Analyzer, list[str]]], stored: dict[str, Any] | None = None
+    ) -> None:
+        """Tables for ``blocks`` (name -> analyzer, tokens in column order), from ``stored`` (what ``export``
+        gave, kept in the model file so loading is quick) or worked out from the vocabularies."""
         self.blocks = {name: _BlockTable(a, v) for name, (a, v) in blocks.items()}
         self.cues = any(t.cues for t in self.blocks.values())
-        self.memo: dict[str, int] = {"\n": _BREAK}
-        self.phrase_first = np.zeros(1, dtype=bool)
-        self.capacity = 1
-        for word in sorted(set().union(*(t.base_words() for t in self.blocks.values()))):
-            self._add(word)
-        for table in self.blocks.values():
-            table.index_bigrams(self.memo)
-        self.base = dict(self.memo)
+        if stored is not None:
+            words = list(stored["words"])
+            if not all(isinstance(w, str) for w in words) or len(set(words)) != len(words):
+                raise ValueError("word table words are not distinct strings")
+        else:
+            words = list(dict.fromkeys(w for t in self.blocks.values() for w in t.base_words()))
+        self.words = ["\n", *words]  # id -> word
+        self.memo: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        for name, table in self.blocks.items():
+            if stored is not None:
+                table.load(stored[name], len(self.words))
+            else:
+                table.fill_base(words, self.memo)
+        first = _INDEX.phrase_first if self.cues else frozenset()
+        self.phrase_first = np.array([w in first for w in self.words], dtype=bool)
+        self.capacity = len(self.words)
+        self.base = len(self.words)
+
+    def export(self) -> dict[str, Any]:
+        """The vocabulary's part of the tables, for the model file: words, then arrays per block."""
+        n = self.base
+        return {"words": self.words[1:n], **{name: t.export(n) for name, t in self.blocks.items()}}
 
     def _add(self, word: str) -> int:
-        i = len(self.memo)
+        i = len(self.words)
         if i >= self.capacity:
             self.capacity = max(2 * self.capacity, 1024)
             for table in self.blocks.values():
@@ -145,16 +230,22 @@ class WordTable:
             grown[: len(self.phrase_first)] = self.phrase_first
             self.phrase_first = grown
         self.memo[word] = i
+        self.words.append(word)
         for table in self.blocks.values():
             table.set(i, word)
         self.phrase_first[i] = self.cues and word in _INDEX.phrase_first
         return i
 
+    def _start_afresh(self) -> None:
+        for word in self.words[self.base :]:
+            del self.memo[word]
+        del self.words[self.base :]
+
     def batch(self, texts: Sequence[str]) -> _Batch:
         """Preprocess and split a batch of texts into word ids (one regular-expression pass)."""
         n = len(texts)
-        if len(self.memo) > len(self.base) + _MAX_WORDS:  # bounded memory on endless novel words
-            self.memo = dict(self.base)
+        if len(self.words) > self.base + _MAX_WORDS:  # bounded memory on endless novel words
+            self._start_afresh()
         joined = "\n".join(texts)
         if joined.count("\n") == n - 1:  # no text holds a line break: split them all at once
             lowered: str | list[str] = joined.lower()  # lowercasing is per character, breaks included
@@ -210,6 +301,7 @@ class WordTable:
                 rows.append(batch.pair_rows[keep])
                 cols.append(table.bigram_cols[at[keep]])
         if table.cues:
+            table.fill_cues(batch.word_ids, self.words)
             c = table.cue[batch.word_ids]
             keep = c >= 0
             rows.append(np.broadcast_to(batch.word_rows[:, None], c.shape)[keep])
@@ -224,7 +316,7 @@ class WordTable:
 
     def _phrases_and_symbols(self, table: _BlockTable, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
         """Cue phrases (only in rows with a phrase's first word) and symbols ($, €...), text by text."""
-        get = table.vocabulary.get
+        get = table.marked.get
         rows: list[int] = []
         cols: list[int] = []
         for row in np.unique(batch.word_rows[self.phrase_first[batch.word_ids]]).tolist():
