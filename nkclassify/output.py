@@ -201,36 +201,48 @@ class JsonlWriter(Writer):
         super().__init__(*args, **kwargs)
         self._labels = _Labels(self.topic_names, self.stance_names)
 
-        def keys(names: Sequence[str]) -> str:  # "name": %s for each label, its own % escaped
-            return ", ".join(_ENCODER.encode(n).replace("%", "%%") + ": %s" for n in names)
-
-        self._tail = (
-            ', "text": %s, "topics": %s, "stance": %s, "scores": {"topics": {'
-            + keys(self.topic_names)
-            + '}, "stance": {'
-            + keys(self.stance_names)
-            + "}}}\n"
+        # the constant text between the columns of a row, label names JSON-encoded once
+        topic_keys = [_ENCODER.encode(t) + ": " for t in self.topic_names]
+        stance_keys = [_ENCODER.encode(n) + ": " for n in self.stance_names]
+        self._between = (
+            None
+            if not (topic_keys and stance_keys)
+            else (
+                [', "start": ', ', "end": ', ', "text": ', ', "topics": ', ', "stance": ']
+                + [', "scores": {"topics": {' + topic_keys[0]]
+                + [", " + key for key in topic_keys[1:]]
+                + ['}, "stance": {' + stance_keys[0]]
+                + [", " + key for key in stance_keys[1:]]
+                + ["}}}\n"]
+            )
         )
 
     def rows(self, document: Any) -> str:
         """Each unit's JSON object, formatted straight from the columns (the same bytes as encoding
         ``document.units`` one by one; records with ids or pages take that slower road)."""
-        if document.ids is not None or document.pages is not None or self._labels.bits is None:
+        if (
+            document.ids is not None
+            or document.pages is not None
+            or self._labels.bits is None
+            or not self._between
+        ):
             return jsonl_lines(document.units)
-        source = _ENCODER.encode(document.source).replace("%", "%%")
-        template = '{"source": ' + source + ', "index": %d, "start": %d, "end": %d' + self._tail
         labels = self._labels
-        rows = zip(
-            document.index,
-            document.start,
-            document.end,
+        columns = [
+            map(str, document.index),
+            map(str, document.start),
+            map(str, document.end),
             map(_encode_string, document.texts),
             map(labels.json_sets.__getitem__, labels.masks(document.topics)),
             map(labels.json_stances.__getitem__, document.stance.tolist()),
             *_shown(document.topic_proba),
             *_shown(document.stance_proba),
-        )
-        return "".join([template % row for row in rows])
+        ]
+        # each row: the columns with the constant text between them, joined (no dict, no encoder)
+        pieces = [repeat('{"source": ' + _ENCODER.encode(document.source) + ', "index": ')]
+        for column, between in zip(columns, self._between):
+            pieces += [column, repeat(between)]
+        return "".join(map("".join, zip(*pieces)))
 
     def article(self, summary: ArticleSummary) -> str:
         return _ENCODER.encode(summary.to_record()) + "\n"
