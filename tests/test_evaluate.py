@@ -9,6 +9,7 @@ from nkclassify.dataset import load_corpus
 from nkclassify.errors import NKError
 from nkclassify.evaluate import (
     EvaluationError,
+    KeywordRules,
     cross_validate,
     evaluate,
     event_groups,
@@ -17,6 +18,7 @@ from nkclassify.evaluate import (
     stance_metrics,
     topic_metrics,
 )
+from nkclassify.model import TopicStanceModel, grouped_splits
 from nkclassify.report import PLOT_FILES, write_report
 
 
@@ -81,6 +83,37 @@ def test_keyword_baseline_is_the_cue_lists():
         ["Nine workers fled and sought asylum.", "The weather was fine."], ["defection", "finances"], 2
     )
     assert topics.tolist() == [[1, 0], [0, 0]] and stance.tolist() == [2, 2]
+
+
+def test_model_scores_are_those_of_sklearn_cross_val_predict(seed_corpus, seed_report):
+    from sklearn.model_selection import cross_val_predict
+
+    data = label_matrix(seed_corpus)
+    splits = grouped_splits(data.groups, 5, 0)
+    model = TopicStanceModel(features="tfidf", seed=0)
+    predicted = cross_val_predict(model, data.texts, data.Y, cv=splits, params={"groups": data.groups})
+    run = seed_report["main"]
+    assert run["pooled"]["topics"] == topic_metrics(data.topics, predicted[:, :-1], data.topic_names)
+    assert run["pooled"]["stance"] == stance_metrics(data.stance, predicted[:, -1], data.stance_names)
+    for fold, (_, test) in zip(run["fold_scores"], splits):
+        micro = f1_score(data.topics[test], predicted[test, :-1], average="micro", zero_division=0)
+        assert fold["topics_micro_f1"] == pytest.approx(micro)
+    assert run["model_bytes"] > 0 and run["predict_sentences_per_s"] > 0
+
+
+def test_parallel_folds_give_the_same_scores(seed_corpus, seed_report):
+    run = cross_validate(label_matrix(seed_corpus), "tfidf", folds=5, seed=0, n_jobs=2)
+    assert run["fold_scores"] == seed_report["main"]["fold_scores"]
+    assert run["baselines"] == seed_report["main"]["baselines"]
+
+
+def test_keyword_rules_run_as_an_estimator():
+    from sklearn.model_selection import cross_val_predict
+
+    texts = ["Nine workers fled and sought asylum.", "The weather was fine.", "They were sent home."]
+    rules = KeywordRules(["defection", "repatriation"], neutral=2)
+    predicted = cross_val_predict(rules, texts, np.zeros((3, 3), dtype=int), cv=3)
+    assert predicted.tolist() == [[1, 0, 2], [0, 0, 2], [0, 1, 2]]
 
 
 def test_cross_validation_is_grouped_and_reproducible(seed_corpus, seed_report):
