@@ -1,4 +1,3 @@
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -19,18 +18,6 @@ from nkclassify.evaluate import (
     topic_metrics,
 )
 from nkclassify.model import TopicStanceModel, grouped_splits
-from nkclassify.report import PLOT_FILES, write_report
-
-
-@pytest.fixture(scope="session")
-def seed_corpus(seed_labels):
-    return load_corpus(seed_labels)
-
-
-@pytest.fixture(scope="session")
-def seed_report(seed_corpus):
-    """One full evaluation, computed once for every test that reads a report."""
-    return evaluate(seed_corpus, features=("tfidf",), folds=5, seed=0)
 
 
 def test_topic_metrics_match_sklearn():
@@ -137,31 +124,3 @@ def test_errors_for_impossible_evaluations(seed_corpus, tiny_corpus):
         cross_validate(one_article, folds=5)
     with pytest.raises(EvaluationError, match="repeats"):
         evaluate(load_corpus(tiny_corpus), repeats=0)
-
-
-def test_full_report_is_written(seed_report, tmp_path):
-    assert seed_report["learning_curve"][-1]["train_articles"] == 4
-    written = write_report(seed_report, tmp_path / "report")
-    names = sorted(p.name for p in written)
-    assert names == sorted(["report.md", "report.json", *PLOT_FILES])
-    for path in written:
-        if path.suffix == ".png":
-            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    markdown = (tmp_path / "report" / "report.md").read_text()
-    assert "keyword rules" in markdown and "majority baseline" in markdown and "F_avg" in markdown
-    assert (
-        json.loads((tmp_path / "report" / "report.json").read_text())["data_hash"] == seed_report["data_hash"]
-    )
-
-
-def test_report_failure_writes_nothing(seed_report, tmp_path, monkeypatch):
-    import nkclassify.report as report_module
-
-    def broken(_report):
-        raise RuntimeError("plotting failed")
-
-    monkeypatch.setattr(report_module, "render_plots", broken)
-    out = tmp_path / "report"
-    with pytest.raises(RuntimeError):
-        write_report(seed_report, out)
-    assert not out.exists() or not any(out.iterdir())
