@@ -89,7 +89,10 @@ def test_model_scores_are_those_of_sklearn_cross_val_predict(seed_corpus, seed_r
 
 
 def test_parallel_folds_give_the_same_scores(seed_corpus, seed_report):
-    run = cross_validate(label_matrix(seed_corpus), "tfidf", folds=5, seed=0, n_jobs=2)
+    from joblib import parallel_config
+
+    with parallel_config(backend="threading"):  # joblib's parallel path without starting processes
+        run = cross_validate(label_matrix(seed_corpus), "tfidf", folds=5, seed=0, n_jobs=2)
     assert run["fold_scores"] == seed_report["main"]["fold_scores"]
     assert run["baselines"] == seed_report["main"]["baselines"]
 
