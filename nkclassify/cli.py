@@ -114,29 +114,17 @@ def run(call: Callable[[], T]) -> T:
         raise fail(error_message(exc)) from None
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain aligned text table (numbers right-aligned)."""
-    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    numeric = [all(_is_number(row[i]) for row in rows) and rows for i in range(len(headers))]
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print ``report.table`` through rich: on a terminal bold headers and cells folded to its
+    width; piped, plain text as wide as the rows need. Either way no number is ever cut."""
+    from rich.console import Console
 
-    def line(row: Sequence[str]) -> str:
-        parts = [c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
-        return "  ".join(parts).rstrip()
+    from .report import table
 
-    out = [line(cells[0]), "  ".join("-" * w for w in widths)]
-    out += [line(row) for row in cells[1:]]
-    return "\n".join(out)
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = 100_000
+    console.print(table(headers, rows))
 
 
 def _labels(labels: Path | None) -> Path:
@@ -157,7 +145,7 @@ def dataset_check(labels: LabelsOpt = None) -> None:
         typer.echo(f"{len(errors)} error(s)", err=True)
         raise typer.Exit(1)
     rows = [(group, name, n) for group, counts in label_counts(corpus).items() for name, n in counts.items()]
-    typer.echo(table(["group", "label", "units"], rows))
+    print_table(["group", "label", "units"], rows)
     typer.echo(f"ok: {len(corpus.units)} units in {len(corpus.docs)} articles")
 
 
@@ -302,34 +290,33 @@ def evaluate_cli(
         f"{main['scheme']} CV, {main['n_units']} units, {main['n_articles']} articles, "
         f"features {main['features']}\n"
     )
-    typer.echo(table(["metric", "model", "keywords", "majority", "stratified"], summary_rows(main)) + "\n")
-    typer.echo(table(["topic", "precision", "recall", "F1", "support"], topic_rows(main)) + "\n")
-    typer.echo(table(["stance", "precision", "recall", "F1", "support"], stance_rows(main)) + "\n")
-    typer.echo(
-        table(
-            [
-                "features",
-                "topics micro",
-                "topics macro",
-                "stance macro",
-                "F_avg",
-                "seeds micro",
-                "seeds F_avg",
-                "sent/s",
-                "size",
-            ],
-            comparison_rows(report),
-        )
-        + "\n"
+    print_table(["metric", "model", "keywords", "majority", "stratified"], summary_rows(main))
+    typer.echo()
+    print_table(["topic", "precision", "recall", "F1", "support"], topic_rows(main))
+    typer.echo()
+    print_table(["stance", "precision", "recall", "F1", "support"], stance_rows(main))
+    typer.echo()
+    print_table(
+        [
+            "features",
+            "topics micro",
+            "topics macro",
+            "stance macro",
+            "F_avg",
+            "seeds micro",
+            "seeds F_avg",
+            "sent/s",
+            "size",
+        ],
+        comparison_rows(report),
     )
+    typer.echo()
     if report.get("transfer"):
-        typer.echo(
-            table(
-                ["setting", "scheme", "test units", "topics micro", "topics macro", "stance macro", "F_avg"],
-                source_rows(report),
-            )
-            + "\n"
+        print_table(
+            ["setting", "scheme", "test units", "topics micro", "topics macro", "stance macro", "F_avg"],
+            source_rows(report),
         )
+        typer.echo()
     typer.echo(f"report written to {out}/ ({', '.join(p.name for p in written)})")
 
 

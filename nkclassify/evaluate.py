@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from .dataset import Corpus, LabelMatrix, event_groups, label_matrix
 from .errors import NKError
@@ -29,6 +31,8 @@ __all__ = [
     "learning_curve",
     "card_scores",
     "event_groups",
+    "KeywordRules",
+    "keyword_predictions",
     "transfer",
     "evaluate",
     "SUMMARY_KEYS",
@@ -117,43 +121,38 @@ def _mean_std(rows: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     }
 
 
-def _baseline_predictions(
-    strategy: str, train: LabelMatrix, n_test: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.dummy import DummyClassifier
-
-    placeholder_train, placeholder_test = np.zeros((len(train.texts), 1)), np.zeros((n_test, 1))
-    topics = np.column_stack(
-        [
-            DummyClassifier(strategy=strategy, random_state=seed + k)
-            .fit(placeholder_train, train.topics[:, k])
-            .predict(placeholder_test)
-            for k in range(train.topics.shape[1])
-        ]
-    )
-    stance = DummyClassifier(strategy=strategy, random_state=seed).fit(placeholder_train, train.stance)
-    return topics.reshape(n_test, -1), stance.predict(placeholder_test)
+Names = tuple[list[str], list[str], tuple[str, ...]]  # topic names, stance names, polar stances
 
 
-def _score(data: LabelMatrix, topics: np.ndarray, stance: np.ndarray) -> tuple[dict, dict, dict[str, float]]:
-    t = topic_metrics(data.topics, topics, data.topic_names)
-    s = stance_metrics(data.stance, stance, data.stance_names, data.polar)
+def _metrics(names: Names, Y: np.ndarray, predicted: np.ndarray) -> tuple[dict, dict, dict[str, float]]:
+    """Metrics of predictions in ``Y``'s layout (topic columns, then the stance)."""
+    t = topic_metrics(Y[:, :-1], predicted[:, :-1], names[0])
+    s = stance_metrics(Y[:, -1], predicted[:, -1], names[1], names[2])
     return t, s, _summary(t, s)
 
 
-def _fit(train: LabelMatrix, features: str, seed: int, params: dict | None = None) -> TopicStanceModel:
-    model = TopicStanceModel(features=features, seed=seed, **(params or {}))
-    return model.fit(train.texts, train.Y, groups=train.groups)
+def _names(data: LabelMatrix) -> Names:
+    return data.topic_names, data.stance_names, data.polar
 
 
-def _fit_and_predict(
-    train: LabelMatrix, test: LabelMatrix, features: str, seed: int, params: dict | None = None
-):
-    """Fit on ``train`` and predict ``test``: the model, (topics, stance) and the predict seconds."""
-    model = _fit(train, features, seed, params)
-    started = time.perf_counter()
-    predicted = model.predict(test.texts)
-    return model, (predicted[:, :-1], predicted[:, -1]), time.perf_counter() - started
+def _fold_summary(names: Names, estimator, X, Y) -> dict[str, float]:
+    """A multi-metric scorer for ``cross_validate``: the four summary scores of one test fold."""
+    return _metrics(names, Y, estimator.predict(X))[2]
+
+
+class KeywordRules(BaseEstimator):
+    """The grep baseline as an estimator, so it runs through the same ``cross_validate`` as the model."""
+
+    def __init__(self, topic_names: Sequence[str] = (), neutral: int = 0) -> None:
+        self.topic_names = topic_names
+        self.neutral = neutral
+
+    def fit(self, X, Y=None) -> KeywordRules:
+        return self  # nothing to learn: the cue lists are hand-written
+
+    def predict(self, X) -> np.ndarray:
+        topics, stance = keyword_predictions(list(X), self.topic_names, self.neutral)
+        return np.column_stack([topics, stance])
 
 
 def keyword_predictions(texts: Sequence[str], topic_names: Sequence[str], neutral: int):
@@ -173,6 +172,35 @@ def _check_folds(data: LabelMatrix, folds: int) -> None:
         raise EvaluationError(f"grouped cross-validation needs at least 2 articles; the data has {n_docs}")
 
 
+def _model(features: str, seed: int, params: dict | None) -> TopicStanceModel:
+    return TopicStanceModel(features=features, seed=seed, **(params or {}))
+
+
+def _cross_validate(
+    estimator, data: LabelMatrix, splits, n_jobs: int | None = None, keep: bool = False
+) -> tuple[list[dict[str, float]], dict[str, Any]]:
+    """scikit-learn's ``cross_validate`` over precomputed splits: per-fold summaries and its raw result.
+
+    The model's inner folds (tuned thresholds, stacked topic probabilities) stay grouped by
+    article: ``groups`` goes to ``fit`` sliced to the training fold.
+    """
+    from sklearn.model_selection import cross_validate as sk_cross_validate
+
+    result = sk_cross_validate(
+        estimator,
+        data.texts,
+        data.Y,
+        cv=splits,
+        scoring=partial(_fold_summary, _names(data)),
+        params={"groups": data.groups} if isinstance(estimator, TopicStanceModel) else None,
+        n_jobs=n_jobs,
+        return_estimator=keep,
+        error_score="raise",
+    )
+    rows = [{key: float(result[f"test_{key}"][i]) for key in SUMMARY_KEYS} for i in range(len(splits))]
+    return rows, result
+
+
 def cross_validate(
     data: LabelMatrix,
     features: str = "tfidf",
@@ -182,13 +210,18 @@ def cross_validate(
     progress: Progress | None = None,
     group_by: str = "article",
     params: dict | None = None,
+    n_jobs: int | None = None,
 ) -> dict[str, Any]:
     """Grouped K-fold (by article, or by event), repeated with new fold seeds.
 
     Returns per-fold summaries for the model and the baselines (majority, stratified, keyword
     rules), their mean and spread, pooled out-of-fold metrics of the first repeat (every unit
-    predicted exactly once), and the prediction speed and size of the fold models.
+    predicted exactly once), and the prediction speed and size of the fold models. Every
+    estimator runs through scikit-learn's ``cross_validate`` on the same splits (``n_jobs`` fits
+    folds in parallel); what is ours is the grouping and the metrics summary.
     """
+    from sklearn.dummy import DummyClassifier
+
     check_feature_set(features)
     _check_folds(data, folds)
     groups = data.group_of(group_by)
@@ -201,31 +234,31 @@ def cross_validate(
         "stratified": [],
         "keywords": [],
     }
-    pooled_topics = np.zeros_like(data.topics, dtype=bool)
-    pooled_stance = np.zeros_like(data.stance)
-    predict_seconds, predicted, model_bytes = 0.0, 0, 0
+    pooled = np.zeros_like(data.Y)
+    predict_seconds, model_bytes = 0.0, 0
     fold_docs: list[list[str]] = []
     for repeat in range(repeats):
         splits = grouped_splits(groups, folds, seed + repeat)
-        for number, (train_idx, test_idx) in enumerate(splits, start=1):
-            if progress:
-                progress(f"{features}: repeat {repeat + 1}/{repeats}, fold {number}/{len(splits)}")
-            train, test = data.subset(train_idx), data.subset(test_idx)
-            model, prediction, seconds = _fit_and_predict(train, test, features, seed, params)
-            predict_seconds += seconds
-            predicted += len(test.texts)
-            fold_rows["model"].append(_score(test, *prediction)[2])
-            for strategy, key in (("most_frequent", "majority"), ("stratified", "stratified")):
-                topics, stance = _baseline_predictions(strategy, train, len(test_idx), seed + repeat)
-                fold_rows[key].append(_score(test, topics, stance)[2])
-            keywords = keyword_predictions(test.texts, data.topic_names, data.neutral)
-            fold_rows["keywords"].append(_score(test, *keywords)[2])
-            if repeat == 0:
-                pooled_topics[test_idx] = prediction[0]
-                pooled_stance[test_idx] = prediction[1]
-                fold_docs.append(sorted(set(test.groups)))
+        if progress:
+            progress(f"{features}: repeat {repeat + 1}/{repeats}, {len(splits)} folds")
+        rows, result = _cross_validate(_model(features, seed, params), data, splits, n_jobs, keep=repeat == 0)
+        fold_rows["model"] += rows
+        baselines = {
+            "majority": DummyClassifier(strategy="most_frequent"),
+            # multi-output: every column drawn from its label frequencies in the training fold
+            "stratified": DummyClassifier(strategy="stratified", random_state=seed + repeat),
+            "keywords": KeywordRules(data.topic_names, data.neutral),
+        }
+        for name, baseline in baselines.items():
+            fold_rows[name] += _cross_validate(baseline, data, splits, n_jobs)[0]
+        if repeat == 0:  # the fold models again, for pooled predictions, their speed and size
+            for model, (_, test_idx) in zip(result["estimator"], splits):
+                started = time.perf_counter()
+                pooled[test_idx] = model.predict([data.texts[i] for i in test_idx])
+                predict_seconds += time.perf_counter() - started
+                fold_docs.append(sorted(set(data.groups[test_idx])))
                 model_bytes = max(model_bytes, _model_file_size(model))
-    topics, stance, summary = _score(data, pooled_topics, pooled_stance)
+    topics, stance, summary = _metrics(_names(data), data.Y, pooled)
     return {
         "features": features,
         "scheme": scheme,
@@ -240,7 +273,7 @@ def cross_validate(
         "baselines": {name: _mean_std(rows) for name, rows in fold_rows.items() if name != "model"},
         "fold_scores": fold_rows["model"],
         "pooled": {"topics": topics, "stance": stance, "summary": summary},
-        "predict_sentences_per_s": predicted / predict_seconds if predict_seconds else 0.0,
+        "predict_sentences_per_s": len(data.texts) / predict_seconds if predict_seconds else 0.0,
         "model_bytes": model_bytes,
     }
 
@@ -275,8 +308,13 @@ def learning_curve(
     seed: int = 0,
     points: int = 5,
     progress: Progress | None = None,
+    n_jobs: int | None = None,
 ) -> list[dict[str, float]]:
-    """Scores on the same grouped test folds as the training articles grow (random subsets)."""
+    """Scores on the same grouped test folds as the training articles grow (random subsets).
+
+    Not scikit-learn's ``learning_curve``: that one shrinks the training fold by units, which
+    would cut articles in half; here whole articles are drawn.
+    """
     _check_folds(data, folds)
     rng = np.random.default_rng(seed)
     splits = grouped_splits(data.events if data.events is not None else data.groups, folds, seed)
@@ -286,15 +324,12 @@ def learning_curve(
     for size in sizes:
         if progress:
             progress(f"learning curve: {size} training articles")
-        rows = []
+        shrunk = []
         for train_idx, test_idx in splits:
             docs = np.unique(data.groups[train_idx])
             chosen = set(rng.choice(docs, size=size, replace=False))
-            keep = train_idx[np.isin(data.groups[train_idx], list(chosen))]
-            test = data.subset(test_idx)
-            _, prediction, _ = _fit_and_predict(data.subset(keep), test, features, seed)
-            rows.append(_score(test, *prediction)[2])
-        stats = _mean_std(rows)
+            shrunk.append((train_idx[np.isin(data.groups[train_idx], list(chosen))], test_idx))
+        stats = _mean_std(_cross_validate(_model(features, seed, None), data, shrunk, n_jobs)[0])
         curve.append(
             {
                 "train_articles": size,
@@ -318,10 +353,12 @@ def transfer(
     test_idx = np.flatnonzero(data.sources == test_source)
     if not len(train_idx) or not len(test_idx):
         raise EvaluationError(f"transfer {train_source} -> {test_source}: a source has no units")
-    test = data.subset(test_idx)
-    _, prediction, _ = _fit_and_predict(data.subset(train_idx), test, features, seed, params)
-    topics, stance, summary = _score(test, *prediction)
-    keywords = _score(test, *keyword_predictions(test.texts, data.topic_names, data.neutral))
+    train, test = data.subset(train_idx), data.subset(test_idx)
+    model = _model(features, seed, params).fit(train.texts, train.Y, groups=train.groups)
+    topics, stance, summary = _metrics(_names(data), test.Y, model.predict(test.texts))
+    keywords = _metrics(
+        _names(data), test.Y, KeywordRules(data.topic_names, data.neutral).predict(test.texts)
+    )
     return {
         "keywords": keywords[2],
         "train": train_source,
@@ -343,6 +380,7 @@ def evaluate(
     with_learning_curve: bool = True,
     by_source: bool = True,
     progress: Progress | None = None,
+    n_jobs: int | None = None,
 ) -> dict[str, Any]:
     """The full report: main CV (first feature set), feature comparison, curve, sources, transfer."""
     if not features:
@@ -356,7 +394,8 @@ def evaluate(
     group_by = "event" if data.events is not None else "article"
     sources = sorted(set(data.sources))
     runs = [
-        cross_validate(data, name, folds, repeats, seed, progress, group_by=group_by) for name in features
+        cross_validate(data, name, folds, repeats, seed, progress, group_by=group_by, n_jobs=n_jobs)
+        for name in features
     ]
     seed_transfer = "seed" in sources and "written" in sources
     report: dict[str, Any] = {
@@ -386,16 +425,20 @@ def evaluate(
         ],
     }
     if group_by == "event":
-        report["article_cv"] = cross_validate(data, main, folds, repeats, seed, progress, group_by="article")
+        report["article_cv"] = cross_validate(
+            data, main, folds, repeats, seed, progress, group_by="article", n_jobs=n_jobs
+        )
     if with_learning_curve:
-        report["learning_curve"] = learning_curve(data, main, folds, seed, progress=progress)
+        report["learning_curve"] = learning_curve(data, main, folds, seed, progress=progress, n_jobs=n_jobs)
     if by_source and len(sources) > 1:
         within = {}
         for source in sources:
             part = data.subset(np.flatnonzero(data.sources == source))
             if len(np.unique(part.groups)) >= 2:
                 by = "event" if part.events is not None and source != "seed" else "article"
-                within[source] = cross_validate(part, main, folds, 1, seed, progress, group_by=by)
+                within[source] = cross_validate(
+                    part, main, folds, 1, seed, progress, group_by=by, n_jobs=n_jobs
+                )
         report["by_source"] = {
             s: {
                 "scheme": r["scheme"],

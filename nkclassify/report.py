@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .fileio import atomic_write, atomic_write_text
 
-__all__ = ["markdown_table", "render_markdown", "render_plots", "write_report", "PLOT_FILES"]
+__all__ = ["table", "markdown_table", "render_markdown", "render_plots", "write_report", "PLOT_FILES"]
 
 PLOT_FILES = ("stance_confusion.png", "topic_confusion.png", "learning_curve.png", "baselines.png")
 _NAMES = {
@@ -30,10 +31,47 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], markdown: bool = False):
+    """The package's one table (a ``rich.table.Table``): the terminal prints it, the report renders
+    it as Markdown. Numbers are right-aligned and never cut: a narrow terminal folds cells."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    def cell(value: Any) -> Text:  # Text, so "[...]" in a label is not read as rich markup
+        text = _fmt(value)
+        return Text(text.replace("|", "\\|") if markdown else text)
+
+    numeric = [  # right-aligned: numbers, with "" or "-" where a row has none
+        any(_is_number(row[i]) for row in rows)
+        and all(_is_number(row[i]) or row[i] in ("", "-") for row in rows)
+        for i in range(len(headers))
+    ]
+    result = Table(
+        box=box.MARKDOWN if markdown else box.SIMPLE_HEAD,
+        show_edge=markdown,
+        pad_edge=markdown,
+        padding=(0, 1) if markdown else (0, 1, 0, 0),
+        highlight=False,
+    )
+    for header, is_number in zip(headers, numeric):
+        result.add_column(cell(header), justify="right" if is_number else "left", overflow="fold")
+    for row in rows:
+        result.add_row(*(cell(v) for v in row))
+    return result
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """``table`` as a GitHub Markdown table (rich's Markdown box, no colour, never wrapped)."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=100_000, color_system=None, force_terminal=False)
+    console.print(table(headers, rows, markdown=True))
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines() if line.strip())
 
 
 def summary_rows(run: dict[str, Any]) -> list[list[Any]]:

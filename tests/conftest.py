@@ -45,3 +45,18 @@ def seed_model(seed_labels: Path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model") / "seed.nkmodel"
     train(load_corpus(seed_labels), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def seed_corpus(seed_labels: Path):
+    from nkclassify.dataset import load_corpus
+
+    return load_corpus(seed_labels)
+
+
+@pytest.fixture(scope="session")
+def seed_report(seed_corpus):
+    """One full evaluation of the seed articles, computed once for every test that reads a report."""
+    from nkclassify.evaluate import evaluate
+
+    return evaluate(seed_corpus, features=("tfidf",), folds=5, seed=0)

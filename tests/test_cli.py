@@ -41,10 +41,25 @@ def test_help_lists_every_command():
         assert command in result.stdout
 
 
-def test_dataset_check_ok_and_broken(tiny_corpus):
+@pytest.fixture
+def piped(monkeypatch):
+    """Standard output is not a terminal, and nothing in the environment forces colour."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "40")  # a terminal this narrow would fold cells; a pipe must not
+
+
+def test_dataset_check_ok_and_broken(tiny_corpus, piped):
+    from nkclassify.dataset import label_counts, load_corpus
+
     result = invoke("dataset", "check", "--labels", tiny_corpus)
     assert result.exit_code == 0 and "ok: 8 units in 2 articles" in result.stdout
-    assert "defection" in result.stdout
+    assert "\x1b" not in result.stdout
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert lines[0] == ["group", "label", "units"]
+    counts = label_counts(load_corpus(tiny_corpus))
+    rows = [[*group.split(), name, str(n)] for group, c in counts.items() for name, n in c.items()]
+    assert lines[2 : 2 + len(rows)] == rows
     (tiny_corpus / "seed" / "beta.jsonl").write_text('{"index": 0,\n')
     one_line_error(invoke("dataset", "check", "--labels", tiny_corpus), 1, "beta.jsonl:1: malformed JSON")
 
@@ -153,7 +168,7 @@ def test_explain(seed_model):
     one_line_error(invoke("explain", "--model", seed_model, "  "), 2, "sentence is empty")
 
 
-def test_train_and_evaluate_end_to_end(seed_labels, tmp_path):
+def test_train_and_evaluate_end_to_end(seed_labels, tmp_path, piped):
     model = tmp_path / "model" / "m.nkmodel"
     result = invoke("train", "--labels", seed_labels, "--out", model, "--cv-folds", "0")
     assert result.exit_code == 0, result.stderr
@@ -162,7 +177,12 @@ def test_train_and_evaluate_end_to_end(seed_labels, tmp_path):
     report = tmp_path / "report"
     result = invoke("evaluate", "--labels", seed_labels, "--out", report, "--no-curve", "--features", "tfidf")
     assert result.exit_code == 0, result.stderr
-    assert "leave-one-article-out" in result.stdout and "keywords" in result.stdout
+    assert "leave-one-article-out" in result.stdout and "\x1b" not in result.stdout
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert ["metric", "model", "keywords", "majority", "stratified"] in lines
+    header = next(i for i, line in enumerate(lines) if line[:1] == ["features"])
+    assert lines[header][-3:] == ["F_avg", "sent/s", "size"]  # 40 columns, and still one line each
+    assert lines[header + 2][0] == "tfidf" and lines[header + 2][-1] == "MB"
     assert (report / "report.md").exists() and (report / "stance_confusion.png").exists()
 
 

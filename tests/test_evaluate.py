@@ -1,4 +1,3 @@
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -9,6 +8,7 @@ from nkclassify.dataset import load_corpus
 from nkclassify.errors import NKError
 from nkclassify.evaluate import (
     EvaluationError,
+    KeywordRules,
     cross_validate,
     evaluate,
     event_groups,
@@ -17,18 +17,7 @@ from nkclassify.evaluate import (
     stance_metrics,
     topic_metrics,
 )
-from nkclassify.report import PLOT_FILES, write_report
-
-
-@pytest.fixture(scope="session")
-def seed_corpus(seed_labels):
-    return load_corpus(seed_labels)
-
-
-@pytest.fixture(scope="session")
-def seed_report(seed_corpus):
-    """One full evaluation, computed once for every test that reads a report."""
-    return evaluate(seed_corpus, features=("tfidf",), folds=5, seed=0)
+from nkclassify.model import TopicStanceModel, grouped_splits
 
 
 def test_topic_metrics_match_sklearn():
@@ -83,6 +72,40 @@ def test_keyword_baseline_is_the_cue_lists():
     assert topics.tolist() == [[1, 0], [0, 0]] and stance.tolist() == [2, 2]
 
 
+def test_model_scores_are_those_of_sklearn_cross_val_predict(seed_corpus, seed_report):
+    from sklearn.model_selection import cross_val_predict
+
+    data = label_matrix(seed_corpus)
+    splits = grouped_splits(data.groups, 5, 0)
+    model = TopicStanceModel(features="tfidf", seed=0)
+    predicted = cross_val_predict(model, data.texts, data.Y, cv=splits, params={"groups": data.groups})
+    run = seed_report["main"]
+    assert run["pooled"]["topics"] == topic_metrics(data.topics, predicted[:, :-1], data.topic_names)
+    assert run["pooled"]["stance"] == stance_metrics(data.stance, predicted[:, -1], data.stance_names)
+    for fold, (_, test) in zip(run["fold_scores"], splits):
+        micro = f1_score(data.topics[test], predicted[test, :-1], average="micro", zero_division=0)
+        assert fold["topics_micro_f1"] == pytest.approx(micro)
+    assert run["model_bytes"] > 0 and run["predict_sentences_per_s"] > 0
+
+
+def test_parallel_folds_give_the_same_scores(seed_corpus, seed_report):
+    from joblib import parallel_config
+
+    with parallel_config(backend="threading"):  # joblib's parallel path without starting processes
+        run = cross_validate(label_matrix(seed_corpus), "tfidf", folds=5, seed=0, n_jobs=2)
+    assert run["fold_scores"] == seed_report["main"]["fold_scores"]
+    assert run["baselines"] == seed_report["main"]["baselines"]
+
+
+def test_keyword_rules_run_as_an_estimator():
+    from sklearn.model_selection import cross_val_predict
+
+    texts = ["Nine workers fled and sought asylum.", "The weather was fine.", "They were sent home."]
+    rules = KeywordRules(["defection", "repatriation"], neutral=2)
+    predicted = cross_val_predict(rules, texts, np.zeros((3, 3), dtype=int), cv=3)
+    assert predicted.tolist() == [[1, 0, 2], [0, 0, 2], [0, 1, 2]]
+
+
 def test_cross_validation_is_grouped_and_reproducible(seed_corpus, seed_report):
     data = label_matrix(seed_corpus)
     first = seed_report["main"]
@@ -104,31 +127,3 @@ def test_errors_for_impossible_evaluations(seed_corpus, tiny_corpus):
         cross_validate(one_article, folds=5)
     with pytest.raises(EvaluationError, match="repeats"):
         evaluate(load_corpus(tiny_corpus), repeats=0)
-
-
-def test_full_report_is_written(seed_report, tmp_path):
-    assert seed_report["learning_curve"][-1]["train_articles"] == 4
-    written = write_report(seed_report, tmp_path / "report")
-    names = sorted(p.name for p in written)
-    assert names == sorted(["report.md", "report.json", *PLOT_FILES])
-    for path in written:
-        if path.suffix == ".png":
-            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    markdown = (tmp_path / "report" / "report.md").read_text()
-    assert "keyword rules" in markdown and "majority baseline" in markdown and "F_avg" in markdown
-    assert (
-        json.loads((tmp_path / "report" / "report.json").read_text())["data_hash"] == seed_report["data_hash"]
-    )
-
-
-def test_report_failure_writes_nothing(seed_report, tmp_path, monkeypatch):
-    import nkclassify.report as report_module
-
-    def broken(_report):
-        raise RuntimeError("plotting failed")
-
-    monkeypatch.setattr(report_module, "render_plots", broken)
-    out = tmp_path / "report"
-    with pytest.raises(RuntimeError):
-        write_report(seed_report, out)
-    assert not out.exists() or not any(out.iterdir())
