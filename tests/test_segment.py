@@ -3,9 +3,10 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
+from syntok.tokenizer import Tokenizer
 
 from nkclassify.schema import load_schema
-from nkclassify.segment import _reference_spans, split_lines, split_sentences
+from nkclassify.segment import _SPLIT_RUNS, _reference_spans, split_lines, split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -104,14 +105,91 @@ def _fuzz_line(rng: random.Random) -> str:
     return "".join(out)
 
 
+_WORDS = [
+    "the",
+    "workers",
+    "said",
+    "that",
+    "North",
+    "Korea",
+    "sent",
+    "them",
+    "to",
+    "Russia",
+    "in",
+    "May",
+    "and",
+    "they",
+    "were",
+    "paid",
+    "little",
+    "well-known",
+    "iPhone",
+    "McDonald's",
+    "don't",
+    "Kim’s",
+    "3.5",
+    "1,000",
+    "No",
+    "5",
+    "Jan",
+    "Sept",
+    "U.S",
+    "e.g",
+    "Mr",
+    "Dr",
+    "St",
+    "He",
+    "She",
+    "It",
+    "However",
+    "The",
+    "In",
+    "But",
+]
+_ENDS = [
+    ".",
+    ".",
+    "!",
+    "?",
+    ";",
+    "...",
+    "…",
+    ".”",
+    "?”",
+    ".’",
+    ".)",
+    ")",
+    "]",
+    "”",
+    ",",
+    ":",
+    " .",
+    ". )",
+    "!!",
+]
+
+
+def _prose_line(rng: random.Random) -> str:
+    # news-like: mostly words, a terminal now and then, no opening bracket (the sparse path)
+    out = []
+    for _ in range(rng.randint(0, 40)):
+        out.append(rng.choice(_WORDS) if rng.random() < 0.9 else rng.choice(_PIECES))
+        if rng.random() < 0.15:
+            out.append(rng.choice(_ENDS))
+        out.append(rng.choice(_SPACES[:6] + [" "] * 10))
+    return "".join(out).replace("(", "").replace("[", "").replace("{", "")
+
+
 def fuzz_texts(count: int, seed: int = 14) -> list[str]:
+    """Half symbol soup (every branch of syntok), half news-like prose without brackets."""
     rng = random.Random(seed)
-    return [
-        "".join(
-            _fuzz_line(rng) + rng.choice(["\n", "\r\n", "\n\n", "\n \n"]) for _ in range(rng.randint(1, 4))
-        )
-        for _ in range(count)
-    ]
+    texts = []
+    for _ in range(count):
+        line = _prose_line if rng.random() < 0.5 else _fuzz_line
+        ends = ["\n", "\r\n", "\n\n", "\n \n"]
+        texts.append("".join(line(rng) + rng.choice(ends) for _ in range(rng.randint(1, 4))))
+    return texts
 
 
 def _article_texts() -> list[Path]:
@@ -134,6 +212,11 @@ def test_fast_splitter_matches_syntok_on_every_article():
         assert spans(text) == expected, path.name
         units += len(expected)
     assert units > 5000
+
+
+def test_runs_split_on_syntoks_idea_of_space_at_every_code_point():
+    everything = "".join(map(chr, range(0x110000)))
+    assert "".join(_SPLIT_RUNS(everything)[0::2]) == "".join(Tokenizer._spaces.split(everything))
 
 
 def test_fast_splitter_matches_syntok_on_fuzz():
