@@ -29,7 +29,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add
 
 from syntok import segmenter
 from syntok._segmentation_states import State
@@ -92,6 +93,9 @@ _SPACE_CHARS = "".join(Tokenizer._spaces.split("".join(map(chr, range(0x3001))))
 _SPLIT_RUNS = re.compile("([^" + re.escape(_SPACE_CHARS) + "]+)").split
 # Characters of tokens that syntok acts on in a line without opening brackets: terminals (and the
 # closing brackets that may follow one).
+# The characters that Python's str.split and syntok disagree on (tests check every code point).
+_PY_SPACE_CHARS = {c for c in map(chr, range(0x3001)) if c.isspace()}
+_ODD_SPACE = re.compile("[" + re.escape("".join(sorted(set(_SPACE_CHARS) ^ _PY_SPACE_CHARS))) + "]")
 _MARK = re.compile("[" + re.escape("".join(sorted({c for t in _TERMINALS | _CLOSING for c in t}))) + "]")
 _OPENING_CHAR = re.compile("[" + re.escape("".join(sorted(_OPENING))) + "]")
 _SEPARATION = Tokenizer._separation
@@ -217,10 +221,17 @@ def _tokenize_sparse(line: str) -> tuple[list[int], list[str], list[bool]]:
     placeholder token with the stretch's start and end. Such a stretch is always followed by a
     tokenized run holding no terminal, so no token count or FirstToken decision changes.
     """
-    parts = _SPLIT_RUNS(line)  # [space, run, space, run, ..., space]
-    bounds = list(accumulate(map(len, parts)))
-    runs = parts[1::2]
-    starts = bounds[0::2]  # starts[k] is where run k starts (and starts[-1] is len(line))
+    runs = line.split()
+    if " ".join(runs) == line and _ODD_SPACE.search(line) is None:
+        # one plain space between runs (most lines): str.split's runs are syntok's
+        starts = list(map(add, accumulate(map(len, runs), initial=0), count()))
+        trailing = False
+    else:
+        parts = _SPLIT_RUNS(line)  # [space, run, space, run, ..., space]
+        runs = parts[1::2]
+        starts = list(accumulate(map(len, parts)))[0::2]
+        trailing = bool(parts[-1])
+    # starts[k] is where run k starts; starts[-1] is past the last run
     last = len(runs) - 1
     real: set[int] = set()
     for mark in _MARK.finditer(line):
@@ -235,7 +246,7 @@ def _tokenize_sparse(line: str) -> tuple[list[int], list[str], list[bool]]:
         if k < 0 or k > last:
             continue
         if k > done:  # a stretch of runs far from any terminal: one placeholder token
-            start, end = starts[done], bounds[2 * k - 1]
+            start, end = starts[done], starts[k - 1] + len(runs[k - 1])
             offs.append(start)
             vals.append(line[start:end])
             spaced.append(True)
@@ -255,11 +266,11 @@ def _tokenize_sparse(line: str) -> tuple[list[int], list[str], list[bool]]:
             spaced[base] = False
         done = k + 1
     if done <= last:
-        start, end = starts[done], bounds[-2]
+        start, end = starts[done], starts[last] + len(runs[last])
         offs.append(start)
         vals.append(line[start:end])
         spaced.append(True)
-    if parts[-1]:  # trailing space: an empty token carries it
+    if trailing:  # trailing space: an empty token carries it
         offs.append(len(line))
         vals.append("")
         spaced.append(True)

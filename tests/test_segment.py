@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from syntok.tokenizer import Tokenizer
 
 from nkclassify.schema import load_schema
-from nkclassify.segment import _SPLIT_RUNS, _reference_spans, split_lines, split_sentences
+from nkclassify.segment import _ODD_SPACE, _SPLIT_RUNS, _reference_spans, split_lines, split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -216,7 +216,11 @@ def test_fast_splitter_matches_syntok_on_every_article():
 
 def test_runs_split_on_syntoks_idea_of_space_at_every_code_point():
     everything = "".join(map(chr, range(0x110000)))
-    assert "".join(_SPLIT_RUNS(everything)[0::2]) == "".join(Tokenizer._spaces.split(everything))
+    syntok_space = "".join(Tokenizer._spaces.split(everything))
+    assert "".join(_SPLIT_RUNS(everything)[0::2]) == syntok_space
+    # str.split agrees with syntok except on the characters the fast path looks out for
+    python_space = "".join(c for c in everything if c.isspace())
+    assert set(python_space) ^ set(syntok_space) == set(_ODD_SPACE.findall(everything))
 
 
 def test_fast_splitter_matches_syntok_on_fuzz():
