@@ -7,9 +7,9 @@ can be traced back to the article it came from.
 
 Speed: syntok's ``segmenter.analyze`` costs about 100 µs a unit, half of it building a ``Token``
 object per word and half walking its state machine token by token. This module gives the same
-cuts about 6x faster (``scripts/bench.py --split-only``) with a line-by-line port of both (syntok 1.4.4,
-``tokenizer.Tokenizer.tokenize`` and ``_segmentation_states``), using syntok's own regexes and
-word lists:
+cuts about 6x faster (``scripts/bench.py --split-only``) with a line-by-line port of both
+(syntok 1.4.4, ``tokenizer.Tokenizer.tokenize`` and ``_segmentation_states``), using syntok's
+own regexes and word lists:
 
 - a line holding no character that syntok's state machine can act on (a terminal such as
   ``.!?;`` or an opening bracket) is one sentence, without tokenizing it;
