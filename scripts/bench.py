@@ -1,12 +1,13 @@
 """Speed and memory of tagging, printed as one table (targets live here, not in unit tests).
 
-    python scripts/bench.py [--sentences 100000] [--big 1000000] [--model PATH]
+    python scripts/bench.py [--sentences 100000] [--big 1000000] [--model PATH] [--split-only]
 
 Each CLI run is one process (``python -m nkclassify``) timed whole, stdout to /dev/null, BLAS
 threads at 1; "one core" runs are pinned with taskset; the speed rows are medians of 3-5 runs
 (this machine's speed wanders by 20% from run to run). Peak memory is the child's own max RSS.
 Rows: the bare engine called in-process (the arithmetic alone), the CLI on the same batch and its
 ratio to the engine, start-up, ``--help``, ``--jobs 2`` against one job, whole articles in MB/s,
+sentence splitting alone against plain syntok (``--split-only`` prints just that row),
 peak memory on --big lines from stdin and from a path (with and without --out), the ``tfidf``
 model for bulk runs, and fastText where installed.
 """
@@ -70,13 +71,51 @@ class Rows(list):
         print(f"{row[0]:<{self.WIDTH}}  {row[1]}", flush=True)
 
 
+def article_paths() -> list[Path]:
+    return sorted((REPO / "seeds" / "written").glob("*.txt")) + sorted((REPO / "seeds").glob("*.txt"))
+
+
+def split_row(rows: Rows) -> None:
+    """split_sentences alone on every article, in-process on one core, against plain syntok."""
+    from nkclassify import segment
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    texts = [p.read_text(encoding="utf-8") for p in article_paths()]
+    size = sum(len(t.encode("utf-8")) for t in texts)
+    units = sum(len(segment.split_sentences(t)) for t in texts)
+
+    def seconds(split) -> float:
+        times = []
+        for _ in range(3):
+            segment._RUN_CACHE.clear()  # a fresh process's figure: no run tokenized before
+            started = time.perf_counter()
+            for text in texts:
+                split(text)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    fast, plain = seconds(segment.split_sentences), seconds(segment._reference_spans)
+    rows.append(
+        (
+            f"split_sentences alone, {size / 1e6:.2f} MB, {units:,} units (one core)",
+            f"{fast / units * 1e6:.1f} µs/unit, {size / 1e6 / fast:.2f} MB/s "
+            f"(plain syntok {plain / units * 1e6:.0f} µs/unit, {size / 1e6 / plain:.2f} MB/s)",
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=100_000)
     parser.add_argument("--big", type=int, default=1_000_000, help="lines for the memory rows (0 skips them)")
     parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")
     parser.add_argument("--article-mb", type=float, default=8.0, help="size of the whole-article run")
+    parser.add_argument("--split-only", action="store_true", help="only the sentence-splitting row")
     args = parser.parse_args()
+    if args.split_only:
+        split_row(Rows())
+        return
     from nkclassify.dataset import load_corpus
     from nkclassify.engine import Engine
     from nkclassify.store import DEFAULT_MODEL_PATH
@@ -119,7 +158,7 @@ def main() -> None:
         rows.append(("tag --lines -j 2 on two cores vs -j 1 (target >= 1.8x)", f"{seconds / two:.2f}x"))
 
         # whole articles: the labelled articles copied to about --article-mb MB, so start-up does not dominate
-        articles = sorted((REPO / "seeds" / "written").glob("*.txt")) + sorted((REPO / "seeds").glob("*.txt"))
+        articles = article_paths()
         folder = tmp / "articles"
         folder.mkdir()
         size = copies = 0
@@ -137,6 +176,7 @@ def main() -> None:
                     f"{size / 1e6 / took:.2f} MB/s",
                 )
             )
+        split_row(rows)
 
         if args.big:
             big = tmp / "big.txt"
