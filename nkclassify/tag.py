@@ -178,7 +178,8 @@ class Tagger:
             yield from _work(first) if first else ()
             return
         context = mp.get_context("fork")
-        with context.Pool(jobs) as pool:
+        pool = context.Pool(jobs, initializer=_worker_signals)
+        try:
             pending: deque = deque()
             for chunk in itertools.chain([first, second], chunks):
                 pending.append(pool.apply_async(_work, (chunk,)))
@@ -186,6 +187,14 @@ class Tagger:
                     yield from pending.popleft().get()
             while pending:
                 yield from pending.popleft().get()
+            # every result is in: let the workers finish and leave, rather than killing them while
+            # one may hold the task queue's lock (terminating then could hang the exit)
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
 
     def _tagged(self, pieces: list[_Piece]) -> Iterator[TaggedDocument]:
         """Predict every piece's units in one engine call, then hand each piece its rows."""
@@ -297,6 +306,16 @@ class Tagger:
 _WORKER: tuple[Tagger, bool, int] | None = None  # set in the parent just before the workers fork
 
 
+def _worker_signals() -> None:
+    """Workers die at once on SIGTERM and leave Ctrl-C to the parent: they inherit the CLI's
+    handlers, which turn SIGTERM into a clean unwind, and a worker unwinding inside the task
+    queue's lock would leave the parent waiting on it for ever."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _work(chunk: list) -> list:
     tagger, lines, batch_units = _WORKER
     run = tagger.tag_lines if lines else tagger.tag_documents
@@ -309,7 +328,7 @@ def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
     size, limit = 0, batch_units if lines else batch_units * 20  # about 80 kB of articles a batch
     for item in items:
         chunk.append(item)
-        size += 1 if lines else len(getattr(item, "text", ""))
+        size += (len(item) if isinstance(item, LineBlock) else 1) if lines else len(getattr(item, "text", ""))
         if size >= limit:
             yield chunk
             chunk, size = [], 0

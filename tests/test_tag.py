@@ -71,3 +71,32 @@ def test_loading_never_imports_scikit_learn(seed_model):
         [sys.executable, "-c", code, str(seed_model)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_jobs_keep_order_and_the_pool_ends_cleanly_under_the_cli_signal_handler(seed_model):
+    """Workers inherit the CLI's SIGTERM handler; ending the pool must not hang on them (it did,
+    about one run in ten, when the pool was terminated while a worker held the queue lock)."""
+    import signal
+
+    tagger = Tagger.load(seed_model)
+    data = b"".join(f"Line {i}: workers were sent home.\n".encode() for i in range(400))
+
+    def terminated(signum, frame):
+        raise SystemExit(143)
+
+    def hung(signum, frame):
+        raise AssertionError("the worker pool did not end")
+
+    previous = signal.signal(signal.SIGTERM, terminated), signal.signal(signal.SIGALRM, hung)
+    try:
+        one = [u for d in tagger.tag_lines(iter_lines(io.BytesIO(data)), batch_units=16) for u in d.units]
+        for _ in range(6):
+            signal.alarm(20)
+            items = tagger._in_parallel(iter_lines(io.BytesIO(data), block_bytes=256), True, 16, 2)
+            two = [u for d in items for u in d.units]
+            signal.alarm(0)
+            assert two == one
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
