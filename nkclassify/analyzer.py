@@ -10,7 +10,8 @@ Token kinds, each switchable:
   accent-stripped text;
 - word prefixes (``~defec`` for defect/defected/defectors/defection), a cheap stand-in for stemming
   that lets rare inflections share evidence;
-- cue tokens from the hand-written term lists (``@defection``, see ``nkclassify.lexicon``);
+- cue tokens from the hand-written term lists (``@defection``, see ``nkclassify.lexicon``), all
+  lists or only some (``cue_lists``), so one block can hold the stance cues on their own;
 - character n-grams inside word boundaries (``char_wb``), as scikit-learn cuts them.
 """
 
@@ -20,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 
-from .lexicon import cue_tokens
+from .lexicon import CUE_PREFIX, cue_tokens
 
 __all__ = ["Analyzer", "preprocess", "parts", "PREFIX_MARK"]
 
@@ -68,6 +69,7 @@ class Analyzer:
     cues: bool = False
     char_ngrams: tuple[int, int] | None = None  # (lo, hi) char_wb n-grams
     stop_words: frozenset[str] = frozenset()  # unigrams left out (bigrams keep them)
+    cue_lists: tuple[str, ...] = ()  # cue lists whose tokens are kept; () = every list
 
     def __call__(self, text: str) -> list[str]:
         return self.tokens(*parts(text))
@@ -86,7 +88,11 @@ class Analyzer:
                 k = self.prefix
                 tokens += [PREFIX_MARK + w[:k] for w in words if len(w) > k and w.isalpha()]
         if self.cues:
-            tokens += cue_tokens(text, words)
+            if self.cue_lists:
+                keep = {CUE_PREFIX + name for name in self.cue_lists}
+                tokens += [t for t in cue_tokens(text, words) if t in keep]
+            else:
+                tokens += cue_tokens(text, words)
         if self.char_ngrams:
             tokens += _char_wb(text, *self.char_ngrams)
         return tokens
@@ -95,6 +101,10 @@ class Analyzer:
         data = asdict(self)
         data["stop_words"] = sorted(self.stop_words)
         data["char_ngrams"] = list(self.char_ngrams) if self.char_ngrams else None
+        if self.cue_lists:  # written only when set, so files of the other analyzers stay as they were
+            data["cue_lists"] = list(self.cue_lists)
+        else:
+            del data["cue_lists"]
         return data
 
     @classmethod
@@ -105,6 +115,7 @@ class Analyzer:
             cues=bool(data["cues"]),
             char_ngrams=tuple(data["char_ngrams"]) if data.get("char_ngrams") else None,
             stop_words=frozenset(data.get("stop_words", ())),
+            cue_lists=tuple(data.get("cue_lists", ())),
         )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .analyzer import Analyzer
 from .errors import ModelError
+from .lexicon import CUES
 
 if TYPE_CHECKING:
     from sklearn.pipeline import FeatureUnion
@@ -48,6 +49,16 @@ _WORDS = Block("word", Analyzer(word_ngrams=2))
 _WORDS_CLEAN = Block("word", Analyzer(word_ngrams=2, prefix=5), drop_stop_words=True)
 _CUES = Block("cues", Analyzer(word_ngrams=0, cues=True), weight=0.7)
 _CHARS = Block("char", Analyzer(word_ngrams=0, char_ngrams=(3, 5)), weight=0.7, min_df=2)
+_STANCE_LISTS = ("against", "favor")
+_TOPIC_LISTS = tuple(name for name in CUES if name not in _STANCE_LISTS)
+# the cue lists in two blocks: a topic cue no longer dilutes a stance cue in one L2-normalised row
+_TOPIC_CUES = Block("cues", Analyzer(word_ngrams=0, cues=True, cue_lists=_TOPIC_LISTS), weight=0.7)
+_STANCE_CUES = Block("stance_cues", Analyzer(word_ngrams=0, cues=True, cue_lists=_STANCE_LISTS), weight=0.7)
+
+
+def _cues(weight: float) -> Block:
+    return Block("cues", _CUES.analyzer, weight=weight)
+
 
 FEATURE_SETS: dict[str, tuple[Block, ...]] = {
     # word uni- and bigrams: the fastest; the model of the first release
@@ -56,6 +67,11 @@ FEATURE_SETS: dict[str, tuple[Block, ...]] = {
     "lex": (_WORDS_CLEAN, _CUES),
     # the above plus character 3-5-grams (names, inflections); several times slower
     "lex+char": (_WORDS_CLEAN, _CUES, _CHARS),
+    # candidates of scripts/select_model.py (issue 10): the cue block weighted more
+    "lex-cues1.0": (_WORDS_CLEAN, _cues(1.0)),
+    "lex-cues1.5": (_WORDS_CLEAN, _cues(1.5)),
+    # topic cue lists and stance cue lists as two blocks
+    "lex-splitcues": (_WORDS_CLEAN, _TOPIC_CUES, _STANCE_CUES),
 }
 DEFAULT_FEATURES = "lex"
 
