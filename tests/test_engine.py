@@ -80,3 +80,28 @@ def test_explanations_show_words_cues_and_stacked_topics(corpus):
     assert any(f.startswith("[defection terms: fled, asylum") for f in features), features
     stop = {"'their'", "'to'", "'has'", "'and'", "'in'", "'for'"}
     assert not stop & set(features)  # function words are not in the vocabulary
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"calibrate": True},
+        {"topic_class_weight": None, "stance_tilt": {1: 2.0}},
+        {
+            "features": "lex-splitcues",
+            "stance_blocks": ("word", "stance_cues"),
+            "topic_blocks": ("word", "cues"),
+        },
+        {"stance_blocks": ("cues",), "stance_topics": True},
+    ],
+)
+def test_engine_equals_the_pipeline_for_linear_options(corpus, params):
+    """Calibration, class weights and per-head blocks stay a linear model the engine runs as it is."""
+    data = label_matrix(corpus)
+    model = TopicStanceModel(inner_folds=3, **params).fit(data.texts, data.Y, groups=data.groups)
+    engine = _engine(model, corpus.schema.to_dict())
+    texts = data.texts + FUZZ
+    topic_proba, stance_proba = model.predict_proba(texts)
+    e_topic, _, e_stance, _ = engine.predict(texts)
+    assert np.abs(topic_proba - e_topic).max() < 1e-9
+    assert np.abs(stance_proba - e_stance).max() < 1e-9

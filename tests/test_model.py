@@ -110,3 +110,13 @@ def test_passes_the_scikit_learn_estimator_checks_that_apply_to_text_input(check
     from sklearn.utils import estimator_checks
 
     getattr(estimator_checks, check)("TopicStanceModel", TopicStanceModel())
+
+
+def test_two_step_stance_multiplies_polar_and_direction(data):
+    model = TopicStanceModel(stance_design="two_step", neutral_stance=data.neutral, inner_folds=2)
+    model.fit(data.texts, data.Y, groups=data.groups)
+    _, stance = model.predict_proba(data.texts)
+    assert np.allclose(stance.sum(axis=1), 1.0)
+    exported = model.export()
+    z = model.transform(data.texts) @ exported["stance_polar_coef"] + exported["stance_polar_intercept"][0]
+    assert np.allclose(1.0 - stance[:, data.neutral], 1.0 / (1.0 + np.exp(-z)))
