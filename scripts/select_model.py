@@ -34,7 +34,40 @@ CANDIDATES: list[tuple[str, str, dict]] = [
     ("  with C=1", "lex", {"stance_topics": False, "topic_c": 1.0, "stance_c": 1.0}),
     ("  with C=16", "lex", {"stance_topics": False, "topic_c": 16.0, "stance_c": 16.0}),
     ("  + character 3-5-grams", "lex+char", {"stance_topics": False}),
+    # issue 10: one change at a time against the default (candidate 2)
+    ("  cue block weight 1.0", "lex-cues1.0", {}),
+    ("  cue block weight 1.5", "lex-cues1.5", {}),
+    ("  topic heads without class weights", "lex", {"topic_class_weight": None}),
+    ("  topic heads C=2", "lex", {"topic_c": 2.0}),
+    ("  topic heads C=8", "lex", {"topic_c": 8.0}),
+    ("  two-step stance (polar?, then which)", "lex", {"stance_design": "two_step"}),
+    ("  stance class weights tilted to favor x1.5", "lex", {"stance_tilt": {"favor": 1.5}}),
+    ("  topic heads Platt-calibrated (grouped folds)", "lex", {"calibrate": True}),
+    ("  stance cues in a block of their own", "lex-splitcues", {}),
+    (
+        "    stance head: words + stance cues only",
+        "lex-splitcues",
+        {"stance_blocks": ("word", "stance_cues")},
+    ),
 ]
+
+
+def resolve(params: dict, data) -> dict:
+    """Stance names in ``stance_tilt`` to indices; the neutral stance for the two-step design."""
+    params = dict(params)
+    if params.get("stance_tilt"):
+        params["stance_tilt"] = {data.stance_names.index(k): v for k, v in params["stance_tilt"].items()}
+    if params.get("stance_design") == "two_step":
+        params["neutral_stance"] = int(data.neutral)
+    return params
+
+
+def per_topic(result: dict) -> str:
+    topics = " ".join(f"{t[:5]} {m['f1']:.2f}" for t, m in result["topics"]["per_topic"].items())
+    stance = " ".join(
+        f"{s} {m['f1']:.2f} (R {m['recall']:.2f})" for s, m in result["stance"]["per_class"].items()
+    )
+    return f"{topics} | {stance}"
 
 
 def main() -> None:
@@ -43,6 +76,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", type=int, nargs="*", help="candidate numbers to run (default: all)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--per-topic", action="store_true", help="also print per-topic and per-stance F1")
     args = parser.parse_args()
     data = label_matrix(load_corpus(args.labels))
     rows = []
@@ -53,8 +87,9 @@ def main() -> None:
         if args.only and number not in args.only:
             continue
         started = time.perf_counter()
-        cv = cross_validate(data, features, args.folds, 1, 0, group_by="event", params=params)
-        to_seeds = transfer(data, "written", "seed", features, 0, params)
+        fit_params = resolve(params, data)
+        cv = cross_validate(data, features, args.folds, 1, 0, group_by="event", params=fit_params)
+        to_seeds = transfer(data, "written", "seed", features, 0, fit_params)
         kw_seed = to_seeds["keywords"]
         seconds = time.perf_counter() - started
         row = {
@@ -64,7 +99,13 @@ def main() -> None:
             "event_cv": {k: v["mean"] for k, v in cv["summary"].items()},
             "event_cv_per_topic": {t: m["f1"] for t, m in cv["pooled"]["topics"]["per_topic"].items()},
             "event_cv_per_stance": {s: m["f1"] for s, m in cv["pooled"]["stance"]["per_class"].items()},
+            "event_cv_stance_recall": {
+                s: m["recall"] for s, m in cv["pooled"]["stance"]["per_class"].items()
+            },
             "seeds": to_seeds["summary"],
+            "seeds_per_topic": {t: m["f1"] for t, m in to_seeds["topics"]["per_topic"].items()},
+            "seeds_per_stance": {s: m["f1"] for s, m in to_seeds["stance"]["per_class"].items()},
+            "seeds_stance_recall": {s: m["recall"] for s, m in to_seeds["stance"]["per_class"].items()},
             "seconds": seconds,
         }
         rows.append(row)
@@ -74,6 +115,9 @@ def main() -> None:
             f"{s['topics_micro_f1']:>11.3f} {s['topics_macro_f1']:>6.3f} {s['stance_f_avg']:>6.3f} | {seconds:>6.0f}",
             flush=True,
         )
+        if args.per_topic:
+            print(f"{'':>2}   event CV (pooled): {per_topic(cv['pooled'])}")
+            print(f"{'':>2}   seeds:             {per_topic(to_seeds)}", flush=True)
     kw_cv = cv["baselines"]["keywords"]
     print(
         f"{'':>2} {'keyword rules (no training; stance always none)':48} {kw_cv['topics_micro_f1']['mean']:>14.3f} "
