@@ -72,6 +72,8 @@ FEATURE_SETS: dict[str, tuple[Block, ...]] = {
     "lex-cues1.5": (_WORDS_CLEAN, _cues(1.5)),
     # topic cue lists and stance cue lists as two blocks
     "lex-splitcues": (_WORDS_CLEAN, _TOPIC_CUES, _STANCE_CUES),
+    # word tokens seen in one sentence only left out (names, one-off phrasings of one article)
+    "lex-mindf2": (Block("word", _WORDS_CLEAN.analyzer, min_df=2, drop_stop_words=True), _CUES),
 }
 DEFAULT_FEATURES = "lex"
 

@@ -89,6 +89,9 @@ class TopicStanceModel(BaseEstimator):
         intercept, so the exported model is the same kind of linear model.
     topic_blocks, stance_blocks:
         Names of the feature blocks a head sees (``None``: all); the others get weight 0.
+    topic_hidden_tokens:
+        Vocabulary tokens the topic heads do not see (weight 0), e.g. the stance cue tokens
+        ``("@against", "@favor")``: by the guide they say how the programme is shown, not what about.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class TopicStanceModel(BaseEstimator):
         calibrate: bool = False,
         topic_blocks: tuple | None = None,
         stance_blocks: tuple | None = None,
+        topic_hidden_tokens: tuple | None = None,
     ) -> None:
         self.features = features
         self.topic_c = topic_c
@@ -124,6 +128,7 @@ class TopicStanceModel(BaseEstimator):
         self.calibrate = calibrate
         self.topic_blocks = topic_blocks
         self.stance_blocks = stance_blocks
+        self.topic_hidden_tokens = topic_hidden_tokens
 
     # -- fitting -----------------------------------------------------------------------------------
 
@@ -220,7 +225,7 @@ class TopicStanceModel(BaseEstimator):
             for train, test in self._inner_splits(len(texts), groups):
                 features = make_features(self.features)
                 xt = features.fit_transform([texts[i] for i in train])
-                cols = _block_columns(features, self.topic_blocks)
+                cols = _block_columns(features, self.topic_blocks, self.topic_hidden_tokens)
                 heads = self._fit_topics(_take(xt, cols), y_topics[train])
                 xs = _take(features.transform([texts[i] for i in test]), cols)
                 oof[test] = self._proba_of(heads, xs)
@@ -238,7 +243,7 @@ class TopicStanceModel(BaseEstimator):
             )
         self.features_ = make_features(self.features)
         x = self.features_.fit_transform(texts)
-        self.topic_cols_ = _block_columns(self.features_, self.topic_blocks)
+        self.topic_cols_ = _block_columns(self.features_, self.topic_blocks, self.topic_hidden_tokens)
         self.stance_cols_ = _block_columns(self.features_, self.stance_blocks)
         self.topic_heads_ = self._fit_topics(_take(x, self.topic_cols_), y_topics)
         if self.calibration_ is not None:
@@ -407,19 +412,26 @@ class TopicStanceModel(BaseEstimator):
         }
 
 
-def _block_columns(features, names) -> np.ndarray | None:
-    """Column indices of the named blocks of a fitted ``FeatureUnion`` (``None``: every column)."""
-    if names is None:
+def _block_columns(features, names, hidden=None) -> np.ndarray | None:
+    """Column indices of the named blocks of a fitted ``FeatureUnion`` without the ``hidden`` tokens.
+
+    ``None`` for both: every column (``None`` returned).
+    """
+    if names is None and not hidden:
         return None
     known = [name for name, _ in features.transformer_list]
-    unknown = [n for n in names if n not in known]
+    unknown = [n for n in names or () if n not in known]
     if unknown:
         raise ValueError(f"unknown feature block(s) {unknown} (the feature set has {known})")
+    hidden = set(hidden or ())
     columns, offset = [], 0
     for name, vectorizer in features.transformer_list:
         width = len(vectorizer.vocabulary_)
-        if name in names:
-            columns.append(np.arange(offset, offset + width))
+        if names is None or name in names:
+            keep = np.ones(width, dtype=bool)
+            for token in hidden & vectorizer.vocabulary_.keys():
+                keep[vectorizer.vocabulary_[token]] = False
+            columns.append(offset + np.flatnonzero(keep))
         offset += width
     return np.concatenate(columns) if columns else np.zeros(0, dtype=int)
 

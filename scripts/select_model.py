@@ -49,6 +49,25 @@ CANDIDATES: list[tuple[str, str, dict]] = [
         "lex-splitcues",
         {"stance_blocks": ("word", "stance_cues")},
     ),
+    ("  stance class weights tilted to favor x2", "lex", {"stance_tilt": {"favor": 2.0}}),
+    ("  words seen in 2+ sentences only (min_df=2)", "lex-mindf2", {}),
+    (
+        "  stance cues own block, topic heads do not see it",
+        "lex-splitcues",
+        {"topic_blocks": ("word", "cues")},
+    ),
+    ("  16 + topic C=8 + favor x1.5", "lex-splitcues", {"topic_c": 8.0, "stance_tilt": {"favor": 1.5}}),
+    ("  12 + 14: topic C=8, favor x1.5", "lex", {"topic_c": 8.0, "stance_tilt": {"favor": 1.5}}),
+    (
+        "  20 + topic C=8 + favor x1.5",
+        "lex-splitcues",
+        {"topic_blocks": ("word", "cues"), "topic_c": 8.0, "stance_tilt": {"favor": 1.5}},
+    ),
+    (
+        "  22 + topic heads ignore @against/@favor",
+        "lex",
+        {"topic_hidden_tokens": ("@against", "@favor"), "topic_c": 8.0, "stance_tilt": {"favor": 1.5}},
+    ),
 ]
 
 

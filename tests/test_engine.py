@@ -93,6 +93,7 @@ def test_explanations_show_words_cues_and_stacked_topics(corpus):
             "topic_blocks": ("word", "cues"),
         },
         {"stance_blocks": ("cues",), "stance_topics": True},
+        {"topic_hidden_tokens": ("@against", "@favor"), "stance_tilt": {1: 1.5}},
     ],
 )
 def test_engine_equals_the_pipeline_for_linear_options(corpus, params):
