@@ -327,6 +327,16 @@ def _sentences(line: str) -> Iterator[tuple[int, int]]:
                 return i + closing + 1
         return i
 
+    def past_post_terminals(i: int, token: str | None) -> tuple[int, str | None]:
+        # syntok's loop over the punctuation that may follow a terminal (run twice, around a quote)
+        while i < n and vals[i] in _POST_TERMINAL:
+            i += 1
+            if i >= n:
+                break
+            if token is None:
+                token = vals[i - 1]
+        return i, token
+
     def extract(i: int, h0: int, first: bool) -> tuple[int, bool]:
         # State._move_and_maybe_extract_terminal: (new i, whether to cut before token i)
         token_before = vals[i - 1] if i > h0 else ""
@@ -338,22 +348,12 @@ def _sentences(line: str) -> Iterator[tuple[int, int]]:
         if i < n and vals[i] in _OPENING and last not in _TERMINALS:
             i = skip_brackets(i)
         else:
-            while i < n and vals[i] in _POST_TERMINAL:
-                i += 1
-                if i >= n:
-                    break
-                if token is None:
-                    token = vals[i - 1]
+            i, token = past_post_terminals(i, token)
             if i < n and vals[i] in _QUOTES and not spaced[i]:
                 i += 1
                 if i < n and token is None:
                     token = vals[i - 1]
-            while i < n and vals[i] in _POST_TERMINAL:
-                i += 1
-                if i >= n:
-                    break
-                if token is None:
-                    token = vals[i - 1]
+            i, token = past_post_terminals(i, token)
             if i < n and vals[i] in _OPENING:
                 token = vals[i]
         if token is None and i < n:
