@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,10 @@ def _json_bytes(value: Any) -> bytes:
 
 def _member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     info = zipfile.ZipInfo(name, date_time=_EPOCH)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    # Coefficients barely compress (by 15%) but cost most of the start-up to inflate: those are
+    # stored as they are; text and sparse arrays are deflated.
+    squeezed = len(zlib.compress(data, 1)) < 0.8 * len(data)
+    info.compress_type = zipfile.ZIP_DEFLATED if squeezed else zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
     archive.writestr(info, data, compresslevel=6)
 

@@ -131,6 +131,8 @@ class Writer:
 
     def write(self, document: Any) -> str:
         if not self._grouped():
+            if document.rendered is not None:  # formatted already, by this writer's rows in a worker
+                return document.rendered
             return self.rows(document) if len(document) else ""
         out = ""
         for key, units in _by_record(document.units):

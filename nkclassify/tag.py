@@ -11,7 +11,7 @@ Runs on the array engine: numpy only, no scikit-learn, and loading a model never
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -51,9 +51,23 @@ class TaggedDocument:
     pages: list[int | None] | None = None  # per-unit page numbers, when the input had pages
     note: str | None = None
     record_id: str | None = None
+    rendered: str | None = None  # the output text, when a worker made it (then the columns are gone)
+    size: int | None = None  # units, when the columns are gone
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.texts) if self.size is None else self.size
+
+    def as_rendered(self, text: str) -> TaggedDocument:
+        """A light copy carrying ``text`` instead of the columns (what crosses back from a worker)."""
+        return TaggedDocument(
+            self.source,
+            self.topic_names,
+            self.stance_names,
+            note=self.note,
+            record_id=self.record_id,
+            rendered=text,
+            size=len(self),
+        )
 
     @cached_property
     def units(self) -> list[dict[str, Any]]:
@@ -140,25 +154,35 @@ class Tagger:
         batch_units: int = 4096,
         options: ReadOptions = DEFAULT_OPTIONS,
         jobs: int = 1,  # 0: every core available
+        render: Callable[[TaggedDocument], str] | None = None,
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag what a user named: files, folders, or ``-``/nothing for standard input.
 
         Whole articles are split into sentences; with ``lines`` every input streams line by line in
         batches (memory stays flat however long the input), each non-blank line one unit whose
         ``index`` is its 0-based line number, so a skipped line leaves a visible gap.
+
+        ``render``, when given, turns each tagged document into its output text inside the worker
+        processes (``jobs`` > 1): the document comes back as ``rendered`` text without its arrays,
+        so the formatting is shared out too and less crosses between processes.
         """
         sources = list(paths) or ["-"]
         items = iter_sources(sources, stdin, options) if lines else iter_documents(sources, stdin, options)
         if jobs == 0:  # all the cores this process may use
             jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if jobs > 1:
-            return self._in_parallel(items, lines, batch_units, jobs)
+            return self._in_parallel(items, lines, batch_units, jobs, render)
         if lines:
             return self.tag_lines(items, batch_units)
         return self.tag_documents(items, batch_units)
 
     def _in_parallel(
-        self, items: Iterable, lines: bool, batch_units: int, jobs: int
+        self,
+        items: Iterable,
+        lines: bool,
+        batch_units: int,
+        jobs: int,
+        render: Callable[[TaggedDocument], str] | None = None,
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag batches in worker processes; results come back in input order, a few batches ahead at most.
 
@@ -170,7 +194,7 @@ class Tagger:
         from collections import deque
 
         global _WORKER
-        _WORKER = (self, lines, batch_units)
+        _WORKER = (self, lines, batch_units, render)
         chunks = _chunks(items, batch_units, lines)
         first = next(chunks, None)
         second = next(chunks, None)
@@ -303,7 +327,9 @@ class Tagger:
         return self.engine.explain(text, top)
 
 
-_WORKER: tuple[Tagger, bool, int] | None = None  # set in the parent just before the workers fork
+_WORKER: tuple[Tagger, bool, int, Callable | None] | None = (
+    None  # set in the parent just before the workers fork
+)
 
 
 def _worker_signals() -> None:
@@ -317,9 +343,15 @@ def _worker_signals() -> None:
 
 
 def _work(chunk: list) -> list:
-    tagger, lines, batch_units = _WORKER
+    tagger, lines, batch_units, render = _WORKER
     run = tagger.tag_lines if lines else tagger.tag_documents
-    return list(run(chunk, batch_units))
+    results = list(run(chunk, batch_units))
+    if render is None:
+        return results
+    return [
+        item.as_rendered(render(item)) if isinstance(item, TaggedDocument) and len(item) else item
+        for item in results
+    ]
 
 
 def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:

@@ -100,3 +100,17 @@ def test_jobs_keep_order_and_the_pool_ends_cleanly_under_the_cli_signal_handler(
         signal.alarm(0)
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGALRM, previous[1])
+
+
+def test_workers_can_render_the_output_and_send_back_text_only(seed_model):
+    tagger = Tagger.load(seed_model)
+    data = b"".join(f"Line {i}: workers were sent home.\n".encode() for i in range(300))
+
+    def render(document):
+        return "".join(f"{i}:{s}\n" for i, s in zip(document.index, document.stance.tolist()))
+
+    expected = "".join(render(d) for d in tagger.tag_lines(iter_lines(io.BytesIO(data)), batch_units=16))
+    items = list(tagger._in_parallel(iter_lines(io.BytesIO(data), block_bytes=256), True, 16, 2, render))
+    assert "".join(d.rendered for d in items) == expected
+    assert all(d.topic_proba is None and not d.texts for d in items)  # no arrays crossed back
+    assert sum(len(d) for d in items) == 300
