@@ -45,19 +45,40 @@ def pin(cores: str) -> list[str]:
 
 def median_run(args: list[str], stdin: Path | None = None, cores: str = "0", times: int = 3) -> float:
     """Median wall seconds of a few runs: this machine's speed wanders from run to run."""
-    return statistics.median(run(args, stdin, cores)[0] for _ in range(times))
+    return statistics.median(run(args, stdin, cores) for _ in range(times))
 
 
-def run(args: list[str], stdin: Path | None = None, cores: str = "0") -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one CLI process."""
+# Linux keeps a process's peak RSS across exec, so a child forked from this (large) process would
+# report this process's size as its own peak. A small launcher, started fresh, forks the CLI and
+# reports the CLI's own peak instead (written to the file named first).
+_LAUNCH = (
+    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[2:]); _, s, r = os.wait4(p.pid, 0); "
+    "open(sys.argv[1], 'w').write(str(r.ru_maxrss)); sys.exit(os.waitstatus_to_exitcode(s))"
+)
+
+
+def run(args: list[str], stdin: Path | None = None, cores: str = "0") -> float:
+    """Wall seconds of one CLI process."""
     with open(stdin or os.devnull, "rb") as source, open(os.devnull, "wb") as sink:
         started = time.perf_counter()
-        process = subprocess.Popen(pin(cores) + CLI + args, stdin=source, stdout=sink)
-        _, status, usage = os.wait4(process.pid, 0)
+        status = subprocess.run(pin(cores) + CLI + args, stdin=source, stdout=sink).returncode
         elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    if status != 0:
         raise SystemExit(f"failed: {' '.join(args)}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed
+
+
+def peak_mib(args: list[str], stdin: Path | None = None, cores: str = "0") -> tuple[float, float]:
+    """Wall seconds and the CLI's own peak RSS (MiB), measured through the fresh launcher."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        with open(stdin or os.devnull, "rb") as source, open(os.devnull, "wb") as sink:
+            command = pin(cores) + [sys.executable, "-c", _LAUNCH, peak.name] + CLI + args
+            started = time.perf_counter()
+            status = subprocess.run(command, stdin=source, stdout=sink).returncode
+            elapsed = time.perf_counter() - started
+        if status != 0:
+            raise SystemExit(f"failed: {' '.join(args)}")
+        return elapsed, int(open(peak.name).read()) / 1024
 
 
 class Rows(list):
@@ -192,7 +213,7 @@ def main() -> None:
                 ("a path", [str(big)], None),
                 ("a path, --out", [str(big), "--out", str(tmp / "out.jsonl")], None),
             ):
-                took, rss = run(["tag", "--lines", "-j", "1", "--model", str(model), *extra], stdin)
+                took, rss = peak_mib(["tag", "--lines", "-j", "1", "--model", str(model), *extra], stdin)
                 rows.append(
                     (
                         f"peak memory, {args.big:,} lines from {label}",
@@ -204,7 +225,7 @@ def main() -> None:
 
         tfidf = tmp / "tfidf.nkmodel"
         train(corpus, tfidf, features="tfidf")
-        took, _ = run(["tag", "--lines", "-j", "1", "--model", str(tfidf)], lines)
+        took = median_run(["tag", "--lines", "-j", "1", "--model", str(tfidf)], lines)
         rows.append(
             ("tag --lines -j 1 with the tfidf model (bulk option)", f"{len(batch) / took:,.0f} sentences/s")
         )
