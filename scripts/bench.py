@@ -2,9 +2,10 @@
 
     python scripts/bench.py [--sentences 100000] [--big 1000000] [--model PATH] [--split-only]
 
-Each CLI run is one process (``python -m nkclassify``) timed whole, stdout to /dev/null, BLAS
-threads at 1; "one core" runs are pinned with taskset; the speed rows are medians of 3-5 runs
-(this machine's speed wanders by 20% from run to run). Peak memory is the child's own max RSS.
+Each CLI run is one process (``python -m nkclassify``) timed whole by a small launcher (as from a
+shell), stdout to /dev/null, BLAS threads at 1, compiled bytecode kept between runs as on a
+user's machine; "one core" runs are pinned with taskset; the speed rows are medians of 3-5 runs
+(this machine's speed wanders by 20% from run to run). Peak memory is the CLI's own max RSS.
 Rows: the bare engine called in-process (the arithmetic alone), the CLI on the same batch and its
 ratio to the engine, start-up, ``--help``, ``--jobs 2`` against one job, whole articles in MB/s,
 sentence splitting alone against plain syntok (``--split-only`` prints just that row),
@@ -48,37 +49,32 @@ def median_run(args: list[str], stdin: Path | None = None, cores: str = "0", tim
     return statistics.median(run(args, stdin, cores) for _ in range(times))
 
 
-# Linux keeps a process's peak RSS across exec, so a child forked from this (large) process would
-# report this process's size as its own peak. A small launcher, started fresh, forks the CLI and
-# reports the CLI's own peak instead (written to the file named first).
+# Each CLI run is started by a small launcher, itself started fresh, which times the CLI and reads
+# its peak memory: Linux keeps a process's peak RSS across exec, so a child forked straight from
+# this (large) process would report this process's size as its own peak, and forking a large
+# process also costs time the user's shell would not spend.
 _LAUNCH = (
-    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[2:]); _, s, r = os.wait4(p.pid, 0); "
-    "open(sys.argv[1], 'w').write(str(r.ru_maxrss)); sys.exit(os.waitstatus_to_exitcode(s))"
+    "import os, subprocess, sys, time; t = time.perf_counter(); p = subprocess.Popen(sys.argv[2:]); "
+    "_, s, r = os.wait4(p.pid, 0); t = time.perf_counter() - t; "
+    "open(sys.argv[1], 'w').write(f'{t} {r.ru_maxrss}'); sys.exit(os.waitstatus_to_exitcode(s))"
 )
+
+
+def measure(args: list[str], stdin: Path | None = None, cores: str = "0") -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one CLI process, as its launcher saw them."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        with open(stdin or os.devnull, "rb") as source, open(os.devnull, "wb") as sink:
+            command = pin(cores) + [sys.executable, "-c", _LAUNCH, report.name] + CLI + args
+            status = subprocess.run(command, stdin=source, stdout=sink).returncode
+        if status != 0:
+            raise SystemExit(f"failed: {' '.join(args)}")
+        seconds, peak_kib = Path(report.name).read_text().split()
+    return float(seconds), int(peak_kib) / 1024
 
 
 def run(args: list[str], stdin: Path | None = None, cores: str = "0") -> float:
     """Wall seconds of one CLI process."""
-    with open(stdin or os.devnull, "rb") as source, open(os.devnull, "wb") as sink:
-        started = time.perf_counter()
-        status = subprocess.run(pin(cores) + CLI + args, stdin=source, stdout=sink).returncode
-        elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"failed: {' '.join(args)}")
-    return elapsed
-
-
-def peak_mib(args: list[str], stdin: Path | None = None, cores: str = "0") -> tuple[float, float]:
-    """Wall seconds and the CLI's own peak RSS (MiB), measured through the fresh launcher."""
-    with tempfile.NamedTemporaryFile("r") as peak:
-        with open(stdin or os.devnull, "rb") as source, open(os.devnull, "wb") as sink:
-            command = pin(cores) + [sys.executable, "-c", _LAUNCH, peak.name] + CLI + args
-            started = time.perf_counter()
-            status = subprocess.run(command, stdin=source, stdout=sink).returncode
-            elapsed = time.perf_counter() - started
-        if status != 0:
-            raise SystemExit(f"failed: {' '.join(args)}")
-        return elapsed, int(open(peak.name).read()) / 1024
+    return measure(args, stdin, cores)[0]
 
 
 class Rows(list):
@@ -213,7 +209,7 @@ def main() -> None:
                 ("a path", [str(big)], None),
                 ("a path, --out", [str(big), "--out", str(tmp / "out.jsonl")], None),
             ):
-                took, rss = peak_mib(["tag", "--lines", "-j", "1", "--model", str(model), *extra], stdin)
+                took, rss = measure(["tag", "--lines", "-j", "1", "--model", str(model), *extra], stdin)
                 rows.append(
                     (
                         f"peak memory, {args.big:,} lines from {label}",
