@@ -155,6 +155,13 @@ class LineBlock:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def split(self, n: int) -> tuple[LineBlock, LineBlock]:
+        """The first ``n`` lines (with the block's notes) and the rest."""
+        return (
+            LineBlock(self.source, self.numbers[:n], self.offsets[:n], self.texts[:n], self.notes),
+            LineBlock(self.source, self.numbers[n:], self.offsets[n:], self.texts[n:], []),
+        )
+
     def lines(self) -> Iterator[Line]:
         """The block as ``Line`` objects (for callers that want one line at a time)."""
         for number, offset, text in zip(self.numbers, self.offsets, self.texts):

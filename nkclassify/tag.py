@@ -355,10 +355,17 @@ def _work(chunk: list) -> list:
 
 
 def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
-    """Lines by count; whole documents by size (about ``batch_units`` sentences' worth of text)."""
+    """Lines by count (blocks cut to fit, so every worker batch is ``batch_units`` lines and the
+    workers share the last ones evenly); whole documents by size (about ``batch_units`` sentences'
+    worth of text)."""
     chunk: list = []
     size, limit = 0, batch_units if lines else batch_units * 20  # about 80 kB of articles a batch
     for item in items:
+        while lines and isinstance(item, LineBlock) and size + len(item) > limit:
+            head, item = item.split(limit - size)
+            chunk.append(head)
+            yield chunk
+            chunk, size = [], 0
         chunk.append(item)
         size += (len(item) if isinstance(item, LineBlock) else 1) if lines else len(getattr(item, "text", ""))
         if size >= limit:
