@@ -110,14 +110,30 @@ class _BlockTable:
         if len(keys) and (keys.min() < 0 or (keys // _PAIR).max() >= n or (keys % _PAIR).max() >= n):
             raise ValueError("word table bigrams name unknown words")
         self.bigram_keys, self.bigram_cols = keys, cols
+        if self.cues and "cue" in stored:  # the vocabulary's words matched against the lists already
+            cue = np.asarray(stored["cue"], dtype=np.int64)
+            if (
+                cue.shape != (n, self.cue.shape[1])
+                or cue.min(initial=-1) < -1
+                or cue.max(initial=-1) >= width
+            ):
+                raise ValueError("word table cue columns do not fit the vocabulary")
+            self.cue[:n] = cue
+            self.cue_done[:n] = True
 
-    def export(self, n: int) -> dict[str, np.ndarray]:
-        return {
+    def export(self, n: int, words: list[str]) -> dict[str, np.ndarray]:
+        """The columns of ids below ``n``; cue columns are worked out for all of them first, so a
+        loaded model (and each ``--jobs`` worker) need not match those words again."""
+        exported = {
             "uni": self.uni[:n].copy(),
             "pre": self.pre[:n].copy(),
             "bigram_keys": self.bigram_keys,
             "bigram_cols": self.bigram_cols,
         }
+        if self.cues:
+            self.fill_cues(np.arange(n), words)
+            exported["cue"] = self.cue[:n].copy()
+        return exported
 
     def unigram_columns(self, words: list[str]) -> list[int]:
         if not self.words:
@@ -218,7 +234,10 @@ class WordTable:
     def export(self) -> dict[str, Any]:
         """The vocabulary's part of the tables, for the model file: words, then arrays per block."""
         n = self.base
-        return {"words": self.words[1:n], **{name: t.export(n) for name, t in self.blocks.items()}}
+        return {
+            "words": self.words[1:n],
+            **{name: t.export(n, self.words) for name, t in self.blocks.items()},
+        }
 
     def _add(self, word: str) -> int:
         i = len(self.words)

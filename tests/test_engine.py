@@ -116,9 +116,11 @@ def test_stored_word_tables_equal_the_ones_worked_out_and_are_checked(corpus):
     content = read_model_file_from_bytes(buffer.getvalue())
     table = content["word_table"]
     assert table is not None and len(table["words"]) > 100
+    assert table["cues"]["cue"].shape[0] == len(table["words"]) + 1  # cue hits stored, not matched at start
     stored = Engine(content["meta"], content["vocabulary"], content["arrays"], "m", table)
     worked_out = Engine(content["meta"], content["vocabulary"], content["arrays"], "m")
     texts = data.texts + FUZZ
+    assert stored._words.blocks["cues"].cue_done[: stored._words.base].all()
     for a, b in zip(stored.predict_proba(texts), worked_out.predict_proba(texts)):
         assert np.array_equal(a, b)
     table["word"]["uni"] = table["word"]["uni"].copy()
