@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -151,21 +152,31 @@ class LineBlock:
     offsets: list[int]
     texts: list[str]
     notes: list[str]
+    ids: list[str | None] | None = None  # per-line record ids (CSV/JSONL records)
+    pages: list[int | None] | None = None  # per-line page numbers (PDF)
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def split(self, n: int) -> tuple[LineBlock, LineBlock]:
         """The first ``n`` lines (with the block's notes) and the rest."""
+
+        def cut(column):
+            return (None, None) if column is None else (column[:n], column[n:])
+
+        numbers, offsets, texts, ids, pages = map(
+            cut, (self.numbers, self.offsets, self.texts, self.ids, self.pages)
+        )
         return (
-            LineBlock(self.source, self.numbers[:n], self.offsets[:n], self.texts[:n], self.notes),
-            LineBlock(self.source, self.numbers[n:], self.offsets[n:], self.texts[n:], []),
+            LineBlock(self.source, numbers[0], offsets[0], texts[0], self.notes, ids[0], pages[0]),
+            LineBlock(self.source, numbers[1], offsets[1], texts[1], [], ids[1], pages[1]),
         )
 
     def lines(self) -> Iterator[Line]:
         """The block as ``Line`` objects (for callers that want one line at a time)."""
-        for number, offset, text in zip(self.numbers, self.offsets, self.texts):
-            yield Line(self.source, number, offset, text)
+        ids, pages = self.ids or repeat(None), self.pages or repeat(None)
+        for number, offset, text, record_id, page in zip(self.numbers, self.offsets, self.texts, ids, pages):
+            yield Line(self.source, number, offset, text, None, record_id, page)
 
 
 MAX_SKIP_BYTES = 64 << 20  # an over-long line is skipped up to here; beyond, the input is not text

@@ -18,10 +18,11 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
 
-from .inputs import MAX_ARTICLE_BYTES, Document, Line, Problem, decode, expand, iter_lines
+from .inputs import MAX_ARTICLE_BYTES, Document, LineBlock, Problem, decode, expand, iter_lines
 
 __all__ = [
     "ReadOptions",
@@ -293,37 +294,26 @@ def iter_documents(
                 yield from reader_for(item, options)[1](item, options)
 
 
-def _document_lines(document: Document) -> Iterator[Line]:
-    """A document as lines; a record (CSV/JSONL) is one unit, numbered by its place in the file."""
+def _document_lines(document: Document) -> LineBlock:
+    """A document as one block of lines; a record (CSV/JSONL) is one unit, numbered by its place in the file."""
+    notes = [document.note] if document.note else []
     if document.record_id is not None:  # inner line breaks of a record are folded
         text = " ".join(document.text.split())
-        yield Line(document.source, document.ordinal or 1, 0, text, document.note, document.record_id)
-        return
-    offset = 0
-    for number, line in enumerate(document.text.split("\n"), start=1):
-        yield Line(
-            document.source,
-            number,
-            offset,
-            line,
-            document.note if number == 1 else None,
-            None,
-            document.page_of(offset),
-        )
-        offset += len(line) + 1
+        return LineBlock(document.source, [document.ordinal or 1], [0], [text], notes, [document.record_id])
+    texts = document.text.split("\n")
+    offsets = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    pages = [document.page_of(o) for o in offsets] if document.pages else None
+    return LineBlock(document.source, list(range(1, len(texts) + 1)), offsets, texts, notes, None, pages)
 
 
-def _as_lines(documents: Iterator[Document | Problem]) -> Iterator[Line | Problem]:
+def _as_lines(documents: Iterator[Document | Problem]) -> Iterator[LineBlock | Problem]:
     for document in documents:
-        if isinstance(document, Problem):
-            yield document
-        else:
-            yield from _document_lines(document)
+        yield document if isinstance(document, Problem) else _document_lines(document)
 
 
 def iter_sources(
     paths: list[str], stdin: BinaryIO | None = None, options: ReadOptions = DEFAULT_OPTIONS
-) -> Iterator[Line | Problem]:
+) -> Iterator[LineBlock | Problem]:
     """``--lines`` mode: every line of every input; plain text streams (files and stdin alike)."""
     for path_text in paths or ["-"]:
         if path_text == "-":

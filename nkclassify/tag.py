@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .engine import Engine, Explanation
-from .inputs import Document, Line, LineBlock, Problem
+from .inputs import Document, LineBlock, Problem
 from .readers import DEFAULT_OPTIONS, ReadOptions, iter_documents, iter_sources
 from .store import DEFAULT_MODEL_PATH
 
@@ -250,9 +250,9 @@ class Tagger:
             )
 
     def tag_lines(
-        self, items: Iterable[LineBlock | Line | Problem], batch_units: int = 4096
+        self, items: Iterable[LineBlock | Problem], batch_units: int = 4096
     ) -> Iterator[TaggedDocument | Problem]:
-        """Tag a stream of line blocks (or single lines) in batches; problems and notes keep their place.
+        """Tag a stream of line blocks in batches; problems and notes keep their place.
 
         Blank lines are skipped; a unit's ``index`` is its 0-based input line number, and its offsets
         leave out the line's surrounding white space.
@@ -265,8 +265,6 @@ class Tagger:
                 pending, count = [], 0
                 yield item
                 continue
-            if isinstance(item, Line):
-                item = _one_line_block(item)
             if item.notes:
                 yield from self._tagged(pending)
                 pending, count = [], 0
@@ -416,25 +414,6 @@ def _line_piece(block: LineBlock) -> _Piece:
         start = [block.offsets[i] + len(block.texts[i]) - len(left[i]) for i in kept]
         index = [block.numbers[i] - 1 for i in kept]
     end = [s + len(t) for s, t in zip(start, texts)]
-    ids = getattr(block, "ids", None)
-    pages = getattr(block, "pages", None)
-    if ids is not None:
-        ids = [ids[i] for i in kept]
-    if pages is not None:
-        pages = [pages[i] for i in kept]
+    ids = None if block.ids is None else [block.ids[i] for i in kept]
+    pages = None if block.pages is None else [block.pages[i] for i in kept]
     return _Piece(block.source, texts, index, start, end, ids, pages)
-
-
-class _RecordLines(LineBlock):
-    """A line block from a record or a page: it also carries per-line record ids and page numbers."""
-
-    def __init__(self, line: Line) -> None:
-        super().__init__(
-            line.source, [line.number], [line.offset], [line.text], [line.note] if line.note else []
-        )
-        self.ids = [line.record_id] if line.record_id is not None else None
-        self.pages = [line.page] if line.page is not None else None
-
-
-def _one_line_block(line: Line) -> LineBlock:
-    return _RecordLines(line)
