@@ -69,33 +69,40 @@ class TaggedDocument:
             size=len(self),
         )
 
-    @cached_property
-    def units(self) -> list[dict[str, Any]]:
-        """One record per unit: source, id, index, start, end, page, text, topics, stance, scores."""
+    def labels(self) -> list[dict[str, Any]]:
+        """Per unit: text, topics, stance and the rounded probabilities (what ``Tagger.tag`` returns)."""
         if not self.texts:
             return []
         topic_names, stance_names = list(self.topic_names), list(self.stance_names)
         topic_p, stance_p = self.topic_proba.tolist(), self.stance_proba.tolist()
         chosen, stance = self.topics.tolist(), self.stance.tolist()
+        return [
+            {
+                "text": text,
+                "topics": [n for n, on in zip(topic_names, chosen[i]) if on],
+                "stance": stance_names[stance[i]],
+                "scores": {
+                    "topics": dict(zip(topic_names, topic_p[i])),
+                    "stance": dict(zip(stance_names, stance_p[i])),
+                },
+            }
+            for i, text in enumerate(self.texts)
+        ]
+
+    @cached_property
+    def units(self) -> list[dict[str, Any]]:
+        """One record per unit: source, id, index, start, end, page, then ``labels()``."""
         ids = self.ids or repeat(None)
         pages = self.pages or repeat(None)
         records = []
-        for i, (text, record_id, page) in enumerate(zip(self.texts, ids, pages)):
+        for i, (labels, record_id, page) in enumerate(zip(self.labels(), ids, pages)):
             unit: dict[str, Any] = {"source": self.source}
             if record_id is not None:
                 unit["id"] = record_id
             unit.update(index=self.index[i], start=self.start[i], end=self.end[i])
             if page is not None:
                 unit["page"] = page
-            unit.update(
-                text=text,
-                topics=[n for n, on in zip(topic_names, chosen[i]) if on],
-                stance=stance_names[stance[i]],
-                scores={
-                    "topics": dict(zip(topic_names, topic_p[i])),
-                    "stance": dict(zip(stance_names, stance_p[i])),
-                },
-            )
+            unit.update(labels)
             records.append(unit)
         return records
 
@@ -116,27 +123,10 @@ class Tagger:
 
     def predict_records(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Topics, stance and rounded probabilities for each text (no source or index)."""
-        if not texts:
-            return []
-        topic_proba, topics, stance_proba, stance = self.engine.predict(list(texts))
-        # Rounded and converted in bulk: per-value Python calls would cost more than the model.
-        topic_p = np.round(topic_proba, 4).tolist()
-        stance_p = np.round(stance_proba, 4).tolist()
-        chosen = topics.tolist()
-        stance = stance.tolist()
-        topic_names, stance_names = self.topic_names, self.stance_names
-        return [
-            {
-                "text": text,
-                "topics": [n for n, on in zip(topic_names, chosen[i]) if on],
-                "stance": stance_names[stance[i]],
-                "scores": {
-                    "topics": dict(zip(topic_names, topic_p[i])),
-                    "stance": dict(zip(stance_names, stance_p[i])),
-                },
-            }
-            for i, text in enumerate(texts)
-        ]
+        texts = list(texts)
+        n = len(texts)
+        [document] = self._tagged([_Piece("-", texts, list(range(n)), [0] * n, [len(t) for t in texts])])
+        return document.labels()
 
     def tag(self, texts: Iterable[str] | str) -> list[dict[str, Any]]:
         """Tag each text as one unit (a string is one unit)."""
