@@ -411,10 +411,8 @@ def tag_cli(
     stream = sink.handle if sink is not None else sys.stdout
     try:
         stream.write(writer.header())
-        # unit rows are formatted in the worker processes too; article summaries need them all here
-        render = writer.rows if level == "unit" and not writer.per_article else None
         results = tagger.tag_inputs(
-            sources, sys.stdin.buffer, lines=lines, options=options, jobs=jobs, render=render
+            sources, sys.stdin.buffer, lines=lines, options=options, jobs=jobs, render=writer.renderer()
         )
         for result in results:
             if isinstance(result, Problem):

@@ -13,7 +13,7 @@ import heapq
 import html
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from json.encoder import encode_basestring as _encode_string  # the C encoder, ensure_ascii=False
 from typing import Any
@@ -125,6 +125,11 @@ class Writer:
 
     def _grouped(self) -> bool:
         return self.per_article or self.level == "article"
+
+    def renderer(self) -> Callable[[Any], str] | None:
+        """What formats one tagged document on its own, wherever it runs (a ``--jobs`` worker);
+        ``None`` when documents must come here to be grouped into article summaries."""
+        return None if self._grouped() else self.rows
 
     def footer(self) -> str:
         return self._flush() if self._grouped() else ""
