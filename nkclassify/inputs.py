@@ -259,48 +259,43 @@ class _LineState:
     def _slow(self, raws: list[bytes], newline: bool) -> Iterator[LineBlock | Problem]:
         block = LineBlock(self.source, [], [], [], [])
         for raw in raws:
-            self.number += 1
-            number = self.number
-            size = len(raw) + newline
-            if size > self.limit or (size == self.limit and not newline):
+            problem = self._read_one(raw, newline, block)
+            if problem is not None:  # the lines before it go first, so everything keeps its order
                 if block.texts or block.notes:
                     yield block
                     block = LineBlock(self.source, [], [], [], [])
-                yield Problem(
-                    self.source,
-                    f"line {number}: over {self.max_chars:,} characters ({size:,} bytes), skipped",
-                )
-                self.offset += size
-                continue
-            if b"\0" in raw:
-                if block.texts or block.notes:
-                    yield block
-                    block = LineBlock(self.source, [], [], [], [])
-                yield Problem(self.source, f"line {number}: binary data (NUL bytes), skipped")
-                self.offset += size
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                text = raw.decode("cp1252", errors="replace")
-                block.notes.append(
-                    f"line {number}: not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252"
-                )
-            if number == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            body = text.rstrip("\r")
-            if len(body) > self.max_chars:
-                if block.texts or block.notes:
-                    yield block
-                    block = LineBlock(self.source, [], [], [], [])
-                yield Problem(self.source, f"line {number}: over {self.max_chars:,} characters, skipped")
-            else:
-                block.numbers.append(number)
-                block.offsets.append(self.offset)
-                block.texts.append(body)
-            self.offset += len(text) + newline
+                yield problem
         if block.texts or block.notes:
             yield block
+
+    def _read_one(self, raw: bytes, newline: bool, block: LineBlock) -> Problem | None:
+        """Add one line (and any note on it) to ``block``, or return why it is skipped."""
+        self.number += 1
+        number = self.number
+        size = len(raw) + newline
+        if size > self.limit or (size == self.limit and not newline):
+            self.offset += size
+            return Problem(
+                self.source, f"line {number}: over {self.max_chars:,} characters ({size:,} bytes), skipped"
+            )
+        if b"\0" in raw:
+            self.offset += size
+            return Problem(self.source, f"line {number}: binary data (NUL bytes), skipped")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("cp1252", errors="replace")
+            block.notes.append(f"line {number}: not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252")
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        body = text.rstrip("\r")
+        offset, self.offset = self.offset, self.offset + len(text) + newline
+        if len(body) > self.max_chars:
+            return Problem(self.source, f"line {number}: over {self.max_chars:,} characters, skipped")
+        block.numbers.append(number)
+        block.offsets.append(offset)
+        block.texts.append(body)
+        return None
 
 
 def _skip_long_line(read, tail: bytes, state: _LineState, block_bytes: int) -> tuple[Problem, bytes | None]:
