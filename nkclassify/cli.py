@@ -183,6 +183,23 @@ def dataset_scaffold(
         typer.echo(f"wrote {out}")
 
 
+@dataset_app.command("correct")
+def dataset_correct(
+    corrections: Annotated[
+        Path, typer.Argument(metavar="CORRECTIONS", help="JSONL of doc, index, text, old, new, rule, why.")
+    ],
+    labels: LabelsOpt = None,
+) -> None:
+    """Apply a second pass's corrections to the label files (all or nothing; stale lines refused)."""
+    from .dataset import apply_corrections
+
+    counts = run(lambda: apply_corrections(corrections, _labels(labels)))
+    typer.echo(
+        f"ok: {counts['changed']} label(s) changed in {counts['files']} file(s); "
+        f"{counts['already']} already applied"
+    )
+
+
 SeedOpt = Annotated[int, typer.Option("--seed", metavar="N", help="Seed for folds and solvers.")]
 
 

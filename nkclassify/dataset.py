@@ -34,6 +34,7 @@ __all__ = [
     "export",
     "label_counts",
     "scaffold",
+    "apply_corrections",
     "LabelMatrix",
     "label_matrix",
     "event_groups",
@@ -459,3 +460,73 @@ def scaffold(article: Path, labels_dir: Path = DEFAULT_LABELS_DIR, source: str =
         lines.append(json.dumps(record, ensure_ascii=False))
     atomic_write_text(out, "\n".join(lines) + "\n")
     return out
+
+
+def apply_corrections(corrections: Path, labels_dir: Path = DEFAULT_LABELS_DIR) -> dict[str, int]:
+    """Apply a corrections file (a second pass's changes) to the label files, all or nothing.
+
+    Each line names a unit (``doc``, ``index``, ``text``) with its ``old`` and ``new`` labels
+    (``{"topics": [...], "stance": ...}``) and why. A line whose unit or old labels no longer match
+    the label file is an error, so a stale pass cannot overwrite a newer decision; nothing is
+    written unless every line applies. A line whose labels already equal ``new`` is counted as
+    already applied. Returns counts: changed, already (applied before), files.
+    """
+    labels_dir = Path(labels_dir)
+    schema = load_schema(labels_dir)
+    files = {p.stem: p for source in schema.sources for p in sorted(_label_dir(labels_dir, source).glob("*.jsonl"))}
+    wanted: dict[str, dict[int, tuple[str, dict[str, Any], dict[str, Any]]]] = {}
+    errors: list[str] = []
+    try:
+        lines = Path(corrections).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabelError(f"{corrections}: cannot read ({exc})") from None
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"{corrections}:{number}"
+        try:
+            obj = json.loads(raw)
+            doc, index, text, old, new = obj["doc"], obj["index"], obj["text"], obj["old"], obj["new"]
+            topics, stance = list(new["topics"]), new["stance"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            errors.append(f"{where}: not a correction line (doc, index, text, old, new): {exc}")
+            continue
+        unknown = [t for t in topics if t not in schema.topics]
+        if unknown or len(set(topics)) != len(topics) or stance not in schema.stances:
+            errors.append(f"{where}: new labels {topics} / {stance!r} do not fit the schema")
+        elif doc not in files:
+            errors.append(f"{where}: no label file for article {doc!r}")
+        elif index in wanted.get(doc, {}):
+            errors.append(f"{where}: unit {doc}:{index} is corrected twice")
+        else:
+            ordered = [t for t in schema.topics if t in topics]
+            wanted.setdefault(doc, {})[index] = (text, old, {"topics": ordered, "stance": stance})
+    counts = {"changed": 0, "already": 0, "files": 0}
+    rewritten: dict[Path, str] = {}
+    for doc, fixes in wanted.items():
+        path = files[doc]
+        units = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        by_index = {unit["index"]: unit for unit in units}
+        changed = False
+        for index, (text, old, new) in sorted(fixes.items()):
+            unit = by_index.get(index)
+            if unit is None or unit["text"] != text:
+                errors.append(f"{path}: unit {index} is not {text[:40]!r} (the article changed?)")
+                continue
+            current = {"topics": unit["topics"], "stance": unit["stance"]}
+            if current == new:
+                counts["already"] += 1
+            elif sorted(current["topics"] or []) != sorted(old.get("topics") or []) or current["stance"] != old.get("stance"):
+                errors.append(f"{path}: unit {index} is labelled {current}, not the correction's old {old}")
+            else:
+                unit.update(new)
+                counts["changed"] += 1
+                changed = True
+        if changed:
+            rewritten[path] = "".join(json.dumps(unit, ensure_ascii=False) + "\n" for unit in units)
+    if errors:
+        raise LabelError("; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""))
+    for path, text in rewritten.items():
+        atomic_write_text(path, text)
+    counts["files"] = len(rewritten)
+    return counts

@@ -321,3 +321,17 @@ def test_scaffold_through_the_cli_writes_an_unlabelled_file_that_check_refuses(t
     assert [r["text"] for r in rows] == ["Workers fled.", "They were caught.", "Then sent home."]
     assert all(r["topics"] is None and r["stance"] is None for r in rows)
     one_line_error(invoke("dataset", "check", "--labels", tiny_corpus), 1, "not labelled yet")
+
+
+def test_dataset_correct_through_the_cli(tiny_corpus, tmp_path):
+    fixes = tmp_path / "fixes.jsonl"
+    old, new = {"topics": ["defection"], "stance": "against"}, {"topics": ["defection"], "stance": "none"}
+    fixes.write_text(json.dumps({"doc": "beta", "index": 0, "text": "Escape from the logging camp", "old": old, "new": new}) + "\n")
+    result = invoke("dataset", "correct", fixes, "--labels", tiny_corpus)
+    assert result.exit_code == 0 and "1 label(s) changed in 1 file(s)" in result.stdout
+    assert json.loads((tiny_corpus / "seed" / "beta.jsonl").read_text().splitlines()[0])["stance"] == "none"
+    again = invoke("dataset", "correct", fixes, "--labels", tiny_corpus)
+    assert again.exit_code == 0 and "0 label(s) changed" in again.stdout and "1 already applied" in again.stdout
+    stale = json.dumps({"doc": "beta", "index": 0, "text": "Escape from the logging camp", "old": old, "new": new})
+    fixes.write_text(stale.replace('"none"', '"favor"') + "\n")
+    one_line_error(invoke("dataset", "correct", fixes, "--labels", tiny_corpus), 1, "not the correction's old")

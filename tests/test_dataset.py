@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from nkclassify.dataset import (
+    apply_corrections,
     build_dataset,
     export,
     label_counts,
@@ -176,3 +177,51 @@ def test_scaffold_keeps_labels_of_unchanged_units(tiny_corpus):
     assert records[0]["topics"] == ["defection"] and records[0]["stance"] == "against"
     assert records[-1]["text"] == "A new closing line." and records[-1]["stance"] is None
     assert "beta.jsonl:4: unit not labelled yet" in only_error(tiny_corpus)
+
+
+def _correction(doc, index, text, old, new, rule="rule 6", why="test") -> str:
+    return json.dumps({"doc": doc, "index": index, "text": text, "old": old, "new": new, "rule": rule, "why": why})
+
+
+def test_corrections_apply_all_or_nothing(tiny_corpus, tmp_path):
+    alpha = tiny_corpus / "seed" / "alpha.jsonl"
+    before = {p: p.read_bytes() for p in (tiny_corpus / "seed").glob("*.jsonl")}
+    good = _correction(
+        "alpha", 1, "The U.S. Treasury named two firms on Tuesday.",
+        {"topics": ["sanctions"], "stance": "none"}, {"topics": ["finances", "sanctions"], "stance": "none"},
+    )
+    stale = _correction(
+        "beta", 0, "Escape from the logging camp",
+        {"topics": [], "stance": "none"}, {"topics": ["defection"], "stance": "none"},
+    )
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text(good + "\n" + stale + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match="beta.jsonl: unit 0 is labelled"):
+        apply_corrections(fixes, tiny_corpus)
+    assert {p: p.read_bytes() for p in before} == before  # nothing written
+
+    fixes.write_text(good + "\n", encoding="utf-8")
+    assert apply_corrections(fixes, tiny_corpus) == {"changed": 1, "already": 0, "files": 1}
+    rows = [json.loads(line) for line in alpha.read_text(encoding="utf-8").splitlines()]
+    assert rows[1]["topics"] == ["sanctions", "finances"]  # schema order
+    assert [r["topics"] for i, r in enumerate(rows) if i != 1] == [
+        json.loads(line)["topics"] for i, line in enumerate(before[alpha].decode().splitlines()) if i != 1
+    ]
+    assert load_corpus(tiny_corpus).units[1].topics == ("sanctions", "finances")
+    assert apply_corrections(fixes, tiny_corpus) == {"changed": 0, "already": 1, "files": 0}
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not a correction line"),
+        (_correction("nowhere", 0, "x", {"topics": [], "stance": "none"}, {"topics": [], "stance": "none"}), "no label file"),
+        (_correction("alpha", 0, "x", {"topics": [], "stance": "none"}, {"topics": ["war"], "stance": "none"}), "do not fit"),
+        (_correction("alpha", 0, "Another text", {"topics": [], "stance": "none"}, {"topics": [], "stance": "favor"}), "is not 'Another text'"),
+    ],
+)
+def test_bad_correction_lines_are_refused(tiny_corpus, tmp_path, line, message):
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match=message):
+        apply_corrections(fixes, tiny_corpus)
