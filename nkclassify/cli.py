@@ -189,13 +189,15 @@ def dataset_correct(
         Path, typer.Argument(metavar="CORRECTIONS", help="JSONL of doc, index, text, old, new, rule, why.")
     ],
     labels: LabelsOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing.")] = False,
 ) -> None:
     """Apply a second pass's corrections to the label files (all or nothing; stale lines refused)."""
     from .dataset import apply_corrections
 
-    counts = run(lambda: apply_corrections(corrections, _labels(labels)))
+    counts = run(lambda: apply_corrections(corrections, _labels(labels), dry_run))
+    verb = "would change" if dry_run else "changed"
     typer.echo(
-        f"ok: {counts['changed']} label(s) changed in {counts['files']} file(s); "
+        f"ok: {counts['changed']} label(s) {verb} in {counts['files']} file(s); "
         f"{counts['already']} already applied"
     )
 

@@ -462,14 +462,21 @@ def scaffold(article: Path, labels_dir: Path = DEFAULT_LABELS_DIR, source: str =
     return out
 
 
-def apply_corrections(corrections: Path, labels_dir: Path = DEFAULT_LABELS_DIR) -> dict[str, int]:
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return sorted(a.get("topics") or []) == sorted(b.get("topics") or []) and a.get("stance") == b.get("stance")
+
+
+def apply_corrections(
+    corrections: Path, labels_dir: Path = DEFAULT_LABELS_DIR, dry_run: bool = False
+) -> dict[str, int]:
     """Apply a corrections file (a second pass's changes) to the label files, all or nothing.
 
     Each line names a unit (``doc``, ``index``, ``text``) with its ``old`` and ``new`` labels
     (``{"topics": [...], "stance": ...}``) and why. A line whose unit or old labels no longer match
     the label file is an error, so a stale pass cannot overwrite a newer decision; nothing is
     written unless every line applies. A line whose labels already equal ``new`` is counted as
-    already applied. Returns counts: changed, already (applied before), files.
+    already applied. Returns counts: changed, already (applied before), files; ``dry_run``
+    checks and counts without writing.
     """
     labels_dir = Path(labels_dir)
     schema = load_schema(labels_dir)
@@ -514,9 +521,9 @@ def apply_corrections(corrections: Path, labels_dir: Path = DEFAULT_LABELS_DIR) 
                 errors.append(f"{path}: unit {index} is not {text[:40]!r} (the article changed?)")
                 continue
             current = {"topics": unit["topics"], "stance": unit["stance"]}
-            if current == new:
+            if _same(current, new):  # topics compare as sets: older files list them in any order
                 counts["already"] += 1
-            elif sorted(current["topics"] or []) != sorted(old.get("topics") or []) or current["stance"] != old.get("stance"):
+            elif not _same(current, old):
                 errors.append(f"{path}: unit {index} is labelled {current}, not the correction's old {old}")
             else:
                 unit.update(new)
@@ -526,7 +533,7 @@ def apply_corrections(corrections: Path, labels_dir: Path = DEFAULT_LABELS_DIR) 
             rewritten[path] = "".join(json.dumps(unit, ensure_ascii=False) + "\n" for unit in units)
     if errors:
         raise LabelError("; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""))
-    for path, text in rewritten.items():
+    for path, text in rewritten.items() if not dry_run else ():
         atomic_write_text(path, text)
     counts["files"] = len(rewritten)
     return counts

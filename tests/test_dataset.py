@@ -201,6 +201,8 @@ def test_corrections_apply_all_or_nothing(tiny_corpus, tmp_path):
     assert {p: p.read_bytes() for p in before} == before  # nothing written
 
     fixes.write_text(good + "\n", encoding="utf-8")
+    assert apply_corrections(fixes, tiny_corpus, dry_run=True) == {"changed": 1, "already": 0, "files": 1}
+    assert {p: p.read_bytes() for p in before} == before
     assert apply_corrections(fixes, tiny_corpus) == {"changed": 1, "already": 0, "files": 1}
     rows = [json.loads(line) for line in alpha.read_text(encoding="utf-8").splitlines()]
     assert rows[1]["topics"] == ["sanctions", "finances"]  # schema order
@@ -225,3 +227,13 @@ def test_bad_correction_lines_are_refused(tiny_corpus, tmp_path, line, message):
     fixes.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(LabelError, match=message):
         apply_corrections(fixes, tiny_corpus)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (REPO / "labels" / "agreement").glob("*correction*.jsonl"))
+    + sorted(p.name for p in (REPO / "labels" / "agreement").glob("*changes*.jsonl")),
+)
+def test_every_kept_correction_is_in_the_label_files(name):
+    """A later edit that silently undid an adjudicated correction would show up here."""
+    counts = apply_corrections(REPO / "labels" / "agreement" / name, REPO / "labels", dry_run=True)
+    assert counts["changed"] == 0 and counts["already"] > 0
