@@ -2,8 +2,10 @@
 
 Training fits with scikit-learn and exports vocabulary, idf and coefficients; this module redoes
 the same sums: tokens (the shared ``Analyzer``) -> counts -> sublinear tf x idf -> L2 per block x
-block weight -> linear scores -> logistic (topics) and softmax (stance). A test holds it to the
-scikit-learn pipeline within 1e-9 for every feature set. It also explains a decision term by term.
+block weight, and for a vector block the unit sentence vector (``vectors.PieceVectors``, the same
+code training ran) x block weight -> linear scores -> logistic (topics) and softmax (stance). A
+test holds it to the scikit-learn pipeline within 1e-9 for every feature set. It also explains a
+decision term by term (a vector block word by word).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .analyzer import PREFIX_MARK, Analyzer, parts
 from .errors import ModelError
 from .lexicon import CUE_PREFIX, cue_matches
 from .modelfile import read_model_file
+from .vectors import PieceVectors
 from .words import WordTable
 
 __all__ = ["Engine", "Explanation"]
@@ -39,6 +42,16 @@ class _Block:
     def vocabulary(self) -> dict[str, int]:
         """Token -> column; built on first use (the word road rarely needs it, start-up never)."""
         return {t: i for i, t in enumerate(self.tokens)}
+
+
+@dataclass
+class _Dense:
+    """A vector block: its piece table, weight and first column."""
+
+    name: str
+    table: PieceVectors
+    weight: float
+    offset: int
 
 
 @dataclass
@@ -66,8 +79,14 @@ class Engine:
             self.card: dict[str, Any] = meta.get("card", {})
             self.features: str = meta["features"]
             self.blocks: list[_Block] = []
+            self.dense: list[_Dense] = []
             offset = 0
             for spec in meta["blocks"]:
+                if spec.get("kind") == "vectors":
+                    table = PieceVectors(vocabulary[spec["name"]], arrays[f"{spec['name']}.vectors"])
+                    self.dense.append(_Dense(spec["name"], table, float(spec["weight"]), offset))
+                    offset += table.dim
+                    continue
                 tokens = list(vocabulary[spec["name"]])
                 idf = np.asarray(arrays[f"{spec['name']}.idf"], dtype=np.float64)
                 if idf.shape != (len(tokens),):
@@ -168,6 +187,11 @@ class Engine:
             contributions = self._weights[col] * val[:, None]
             present, starts = np.unique(row, return_index=True)
             scores[present] = np.add.reduceat(contributions, starts, axis=0)
+        if self.dense:
+            words = [parts(text)[1] for text in texts]
+            for block in self.dense:
+                vectors = block.table.sentence_vectors(words) * block.weight
+                scores += vectors @ self._weights[block.offset : block.offset + block.table.dim]
         topic_proba = 1.0 / (1.0 + np.exp(-(scores[:, :k] + self.topic_intercept)))
         stance = scores[:, k:] + topic_proba @ self.stance_topic_coef + self.stance_intercept
         stance -= stance.max(axis=1, keepdims=True)
@@ -181,6 +205,29 @@ class Engine:
         return topic_proba, topic_proba >= self.thresholds, stance_proba, stance_proba.argmax(axis=1)
 
     # -- explanations ------------------------------------------------------------------------------
+
+    def _word_evidence(self, text: str) -> list[tuple[str, np.ndarray]]:
+        """Per word of ``text``, its share of each head's score through the vector blocks.
+
+        The sentence vector is the unit-length sum of word vectors, so a word's share is its
+        vector over the sum's length, times the block weight, times the head's weights.
+        """
+        words = parts(text)[1]
+        shares: dict[str, np.ndarray] = {}
+        for block in self.dense:
+            table, rows = block.table, []
+            for word in words:
+                ids = table.split(word)
+                vector = table.vectors[ids].astype(np.float64).mean(axis=0) if ids else np.zeros(table.dim)
+                rows.append(vector)
+            if not rows:
+                continue
+            total = np.linalg.norm(np.sum(rows, axis=0)) or 1.0
+            head = self._weights[block.offset : block.offset + table.dim]
+            for word, vector in zip(words, rows):
+                share = (vector / total * block.weight) @ head
+                shares[word] = shares.get(word, 0.0) + share
+        return [(f"'{word}' (meaning)", share) for word, share in shares.items()]
 
     def _describe(self, column: int, text: str) -> str:
         for block in reversed(self.blocks):
@@ -203,9 +250,15 @@ class Engine:
         topic_proba, topics, stance_proba, stance = self.predict([text])
         explanation = Explanation(text)
 
-        def evidence(weights: np.ndarray, extra: list[tuple[str, float]] = ()) -> list[dict[str, Any]]:
+        meaning = self._word_evidence(text) if self.dense else []
+
+        def evidence(
+            weights: np.ndarray, extra: list[tuple[str, float]] = (), head: int | None = None
+        ) -> list[dict[str, Any]]:
             items = [(self._describe(int(c), text), float(v * w)) for c, v, w in zip(col, val, weights[col])]
             items += list(extra)
+            if head is not None:
+                items += [(name, float(share[head])) for name, share in meaning]
             items = sorted((i for i in items if i[1] > 0), key=lambda i: -i[1])[:top]
             return [{"feature": name, "weight": round(weight, 4)} for name, weight in items]
 
@@ -214,7 +267,7 @@ class Engine:
             entry = {
                 "probability": round(float(topic_proba[0, j]), 4),
                 "threshold": float(self.thresholds[j]),
-                "evidence": evidence(self.topic_coef[:, j]),
+                "evidence": evidence(self.topic_coef[:, j], head=j),
             }
             if topics[0, j]:
                 explanation.topics[name] = entry
@@ -232,7 +285,7 @@ class Engine:
         explanation.stance = {
             "label": self.stance_names[chosen],
             "probability": round(float(stance_proba[0, chosen]), 4),
-            "evidence": evidence(self.stance_coef[:, chosen], stacked),
+            "evidence": evidence(self.stance_coef[:, chosen], stacked, head=len(self.topic_names) + chosen),
         }
         return explanation
 

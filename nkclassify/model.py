@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from .analyzer import Analyzer
-from .features import DEFAULT_FEATURES, FEATURE_SETS, check_feature_set, make_features
+from .features import DEFAULT_FEATURES, FEATURE_SETS, VectorBlock, check_feature_set, make_features
 
 __all__ = ["TopicStanceModel", "choose_threshold", "grouped_splits", "THRESHOLD_GRID"]
 
@@ -240,6 +240,19 @@ class TopicStanceModel(BaseEstimator):
         """The fitted model as plain arrays and JSON-ready values (what the engine runs on)."""
         blocks = []
         for (name, vectorizer), spec in zip(self.features_.transformer_list, FEATURE_SETS[self.features]):
+            if isinstance(spec, VectorBlock):  # dense: the piece vocabulary and its vectors
+                table = vectorizer.table
+                blocks.append(
+                    {
+                        "name": name,
+                        "kind": "vectors",
+                        "weight": float(spec.weight),
+                        "vocabulary": list(table.pieces),
+                        "vectors": table.vectors,
+                        "width": table.dim,
+                    }
+                )
+                continue
             vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
             blocks.append(
                 {
@@ -248,9 +261,10 @@ class TopicStanceModel(BaseEstimator):
                     "weight": float(spec.weight),
                     "vocabulary": vocabulary,
                     "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
+                    "width": len(vocabulary),
                 }
             )
-        n_features = sum(len(b["vocabulary"]) for b in blocks)
+        n_features = sum(b["width"] for b in blocks)
         topic_coef = np.zeros((n_features, self.n_topics_))
         topic_intercept = np.zeros(self.n_topics_)
         for k, head in enumerate(self.topic_heads_):
@@ -281,8 +295,10 @@ class TopicStanceModel(BaseEstimator):
         fast = {
             b["name"]: (Analyzer.from_dict(b["analyzer"]), list(b["vocabulary"]))
             for b in blocks
-            if WordTable.handles(Analyzer.from_dict(b["analyzer"]))
+            if "analyzer" in b and WordTable.handles(Analyzer.from_dict(b["analyzer"]))
         }
+        for b in blocks:
+            del b["width"]
         return {
             "features": self.features,
             "params": self.get_params(),

@@ -1,16 +1,18 @@
 """The model file: plain arrays plus JSON in one zip, which loading can never turn into code.
 
-Layout (format version 2), members in this order, each written with a fixed timestamp so the same
-model gives the same bytes:
+Layout (format version 3; a file without a vector block is written as version 2, which it
+equals, so older releases still read it), members in this order, each written with a fixed
+timestamp so the same model gives the same bytes:
 
 - ``meta.json``: format name and version, the label schema, the model card (training data,
-  versions, scores), the feature blocks (analyzer settings, weights), the SHA-256 of every array
-  member;
-- ``vocabulary.json``: one token list per feature block, in column order;
+  versions, scores), the feature blocks (analyzer settings or ``"kind": "vectors"``, weights),
+  the SHA-256 of every array member;
+- ``vocabulary.json``: one token list per feature block, in column order (for a vector block,
+  its word pieces);
 - ``words.json`` and ``words.<block>.*.npy`` (optional): the engine's word ids and each word's
   columns, derived from the vocabulary at training so that loading need not work them out;
-- ``<name>.npy``: the arrays (idf per block, coefficients, intercepts, thresholds), read with
-  ``allow_pickle=False``;
+- ``<name>.npy``: the arrays (idf per TF-IDF block, float16 piece vectors per vector block,
+  coefficients, intercepts, thresholds), read with ``allow_pickle=False``;
 - ``SHA256``: the SHA-256 of ``meta.json``, so no part of the file can change unnoticed.
 
 A hash inside the file catches corruption and accidents, not a determined forger; but a forged
@@ -33,10 +35,19 @@ import numpy as np
 
 from .errors import ModelError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "SUFFIX", "ARRAYS", "write_model_file", "read_model_file"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "READABLE_VERSIONS",
+    "SUFFIX",
+    "ARRAYS",
+    "write_model_file",
+    "read_model_file",
+]
 
 FORMAT = "nkclassify-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3 added vector blocks (static word-piece vectors)
+READABLE_VERSIONS = (2, 3)
 SUFFIX = ".nkmodel"
 ARRAYS = (
     "topic_coef",
@@ -75,9 +86,13 @@ def write_model_file(
     handle: io.BufferedIOBase, exported: Mapping[str, Any], schema: dict, card: dict
 ) -> None:
     """Write an exported model (``TopicStanceModel.export()``) with its schema and card to ``handle``."""
-    arrays = {f"{b['name']}.idf": b["idf"] for b in exported["blocks"]}
+    blocks = exported["blocks"]
+    vectors = [b for b in blocks if b.get("kind") == "vectors"]
+    arrays = {f"{b['name']}.idf": b["idf"] for b in blocks if b.get("kind") != "vectors"}
     arrays.update({name: exported[name] for name in ARRAYS})
     payload = {name: _npy_bytes(np.asarray(value, dtype=np.float64)) for name, value in arrays.items()}
+    for b in vectors:  # kept float16, as the source table is: both sides compute from these values
+        payload[f"{b['name']}.vectors"] = _npy_bytes(np.asarray(b["vectors"], dtype=np.float16))
     table = exported.get("word_table")
     extra: dict[str, bytes] = {}
     if table is not None:  # the engine's word ids, worked out once here rather than at every start
@@ -88,12 +103,12 @@ def write_model_file(
     vocabulary = _json_bytes({b["name"]: list(b["vocabulary"]) for b in exported["blocks"]})
     meta = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if vectors else 2,
         "schema": schema,
         "card": card,
         "features": exported["features"],
         "params": exported["params"],
-        "blocks": [{k: b[k] for k in ("name", "analyzer", "weight")} for b in exported["blocks"]],
+        "blocks": [{k: b[k] for k in ("name", "kind", "analyzer", "weight") if k in b} for b in blocks],
         "sha256": {
             "vocabulary.json": hashlib.sha256(vocabulary).hexdigest(),
             **{name: hashlib.sha256(data).hexdigest() for name, data in extra.items()},
@@ -150,10 +165,11 @@ def read_model_file(path: Path) -> dict[str, Any]:
                 if not isinstance(meta, dict) or meta.get("format") != FORMAT:
                     raise ModelError(f"{where}: not an nkclassify model file")
                 version = meta.get("format_version")
-                if version != FORMAT_VERSION:
+                if version not in READABLE_VERSIONS:
                     raise ModelError(
-                        f"{where}: model format version {version!r}; this nkclassify reads version "
-                        f"{FORMAT_VERSION} (retrain it, or install the release that wrote it)"
+                        f"{where}: model format version {version!r}; this nkclassify reads versions "
+                        f"{', '.join(map(str, READABLE_VERSIONS))} (retrain it, or install the release "
+                        "that wrote it)"
                     )
                 hashes = meta.get("sha256", {})
                 members: dict[str, bytes] = {}

@@ -5,6 +5,7 @@ import io
 import numpy as np
 import pytest
 
+from nkclassify.analyzer import parts
 from nkclassify.dataset import load_corpus
 from nkclassify.engine import Engine
 from nkclassify.evaluate import label_matrix
@@ -127,3 +128,19 @@ def test_stored_word_tables_equal_the_ones_worked_out_and_are_checked(corpus):
     table["word"]["uni"][5] = 10**9  # a column past the vocabulary
     with pytest.raises(ModelError, match="inconsistent"):
         Engine(content["meta"], content["vocabulary"], content["arrays"], "m", table)
+
+
+def test_explanations_of_a_vector_block_name_the_words_that_carried_it(corpus):
+    data = label_matrix(corpus)
+    model = TopicStanceModel(features="lex+static").fit(data.texts, data.Y, groups=data.groups)
+    engine = _engine(model, corpus.schema.to_dict())
+    explanation = engine.explain("Nine workers absconded and sought asylum in Seoul.", top=40)
+    features = [e["feature"] for entry in explanation.topics.values() for e in entry["evidence"]]
+    features += [e["feature"] for e in explanation.stance["evidence"]]
+    assert any(f.endswith("(meaning)") for f in features), features
+    # the words' shares add up to the block's part of the score
+    block = engine.dense[0]
+    shares = sum(share for _, share in engine._word_evidence(explanation.text))
+    vector = block.table.sentence_vectors([parts(explanation.text)[1]]) * block.weight
+    whole = vector @ engine._weights[block.offset : block.offset + block.table.dim]
+    assert np.allclose(shares, whole[0], atol=1e-5)

@@ -1,0 +1,146 @@
+"""Static word-piece vectors: what a sentence's words mean, beyond the words the labels contain.
+
+A sentence becomes one dense vector: each word (the analyzer's word tokens) is cut into
+word pieces by greedy longest match, as BERT's WordPiece does; a word's vector is the mean of its
+pieces' vectors (worked out once per word and cached); the sentence's is the sum of its words'
+vectors, scaled to unit length. The
+piece vectors are a static distillation of all-MiniLM-L6-v2 (model2vec, 256 dimensions; see
+``models/static/PROVENANCE.json``), so unseen inflections and synonyms ("absconded", "remittances")
+land near the words the heads were trained on, with no neural network at run time.
+
+Training (``features.StaticVectors``) and tagging (``engine``) call the same
+``PieceVectors.sentence_vectors`` on the same float16 table, so the two agree exactly. Numpy only.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = ["PieceVectors", "DEFAULT_SOURCE", "load_source"]
+
+DEFAULT_SOURCE = Path(__file__).resolve().parent.parent / "models" / "static"
+_CONTINUE = "##"
+_LONGEST_WORD = 100  # BERT's max_input_chars_per_word: longer words have no vector
+_CACHE_BYTES = 48 << 20  # word vectors kept at most (then the cache starts again)
+
+
+class PieceVectors:
+    """A piece vocabulary and its vectors (float16, one row per piece)."""
+
+    def __init__(self, pieces: Sequence[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors)
+        if vectors.ndim != 2 or vectors.shape[0] != len(pieces) or vectors.dtype != np.float16:
+            raise ValueError(f"piece vectors must be float16 of shape ({len(pieces)}, dim), got {vectors.shape} {vectors.dtype}")
+        if not np.isfinite(vectors).all():
+            raise ValueError("piece vectors hold a NaN or infinity")
+        self.pieces = list(pieces)
+        self.vectors = vectors
+        self.dim = vectors.shape[1]
+        self._index = {piece: i for i, piece in enumerate(self.pieces)}
+        self._longest = max((len(p) for p in self.pieces), default=1)
+        self._slot: dict[str, int] = {}  # word -> row of its vector in the cache, or -1
+        self._cache = np.zeros((1024, self.dim), dtype=np.float32)
+        self._count = 0
+
+    def split(self, word: str) -> list[int]:
+        """Piece ids of one word by greedy longest match; [] when some part has no piece (BERT's [UNK])."""
+        if len(word) > _LONGEST_WORD:
+            return []
+        index, found, start = self._index, [], 0
+        while start < len(word):
+            end = min(len(word), start + self._longest)
+            while end > start:
+                piece = word[start:end] if start == 0 else _CONTINUE + word[start:end]
+                if piece in index:
+                    found.append(index[piece])
+                    break
+                end -= 1
+            if end == start:
+                return []
+            start = end
+        return found
+
+    def _slots(self, words: list[str]) -> np.ndarray:
+        """Row of each word in the word-vector cache (-1: no vector), computing new words' vectors."""
+        slot = self._slot
+        new = [w for w in dict.fromkeys(words) if w not in slot]
+        if new:
+            if len(slot) + len(new) > max(4096, _CACHE_BYTES // (4 * self.dim)):  # start again
+                slot.clear()
+                self._count = 0
+                new = list(dict.fromkeys(words))
+            rows = []
+            for word in new:
+                ids = self.split(word)
+                if ids:  # a word's vector: the mean of its pieces', in float32
+                    slot[word] = self._count + len(rows)
+                    rows.append(self.vectors[ids].astype(np.float32).mean(axis=0, dtype=np.float32))
+                else:
+                    slot[word] = -1
+            if rows:
+                need = self._count + len(rows)
+                if need > len(self._cache):
+                    grown = np.zeros((max(need, 2 * len(self._cache)), self.dim), dtype=np.float32)
+                    grown[: self._count] = self._cache[: self._count]
+                    self._cache = grown
+                self._cache[self._count : need] = rows
+                self._count = need
+        return np.fromiter(map(slot.__getitem__, words), dtype=np.int64, count=len(words))
+
+    def sentence_vectors(self, words_per_text: Sequence[Sequence[str]]) -> np.ndarray:
+        """(n, dim) float64: per text, the unit-length sum of its words' vectors (0 if none has one).
+
+        Every step is per text and in a fixed order, so a text gets the same bits whatever batch
+        it comes in, and training and tagging (which both call this) agree exactly.
+        """
+        flat = [w for words in words_per_text for w in words]
+        rows = np.repeat(np.arange(len(words_per_text)), [len(words) for words in words_per_text])
+        slots = self._slots(flat)
+        known = slots >= 0
+        rows, slots = rows[known], slots[known]
+        out = np.zeros((len(words_per_text), self.dim))
+        if not len(rows):
+            return out
+        present, starts = np.unique(rows, return_index=True)
+        sums = np.add.reduceat(self._cache[slots], starts, axis=0).astype(np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", sums, sums))
+        norms[norms == 0] = 1.0
+        out[present] = sums / norms[:, None]
+        return out
+
+
+def load_source(folder: Path = DEFAULT_SOURCE) -> PieceVectors:
+    """The piece vectors training starts from: model2vec's ``model.safetensors`` and ``tokenizer.json``.
+
+    Read with ``json`` and numpy (the safetensors layout is an 8-byte header length, a JSON header
+    and raw little-endian arrays), so neither safetensors nor tokenizers is needed.
+    """
+    folder = Path(folder)
+    try:
+        raw = (folder / "model.safetensors").read_bytes()
+        (length,) = struct.unpack("<Q", raw[:8])
+        header = json.loads(raw[8 : 8 + length])
+        (name,) = [k for k in header if k != "__metadata__"]
+        entry = header[name]
+        if entry["dtype"] != "F16":
+            raise ValueError(f"expected F16 vectors, got {entry['dtype']}")
+        begin, end = entry["data_offsets"]
+        body = raw[8 + length + begin : 8 + length + end]
+        vectors = np.frombuffer(body, dtype="<f2").reshape(entry["shape"]).astype(np.float16)
+        vocab = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+        pieces = [""] * len(vocab)
+        for piece, i in vocab.items():
+            pieces[i] = piece
+        return PieceVectors(pieces[: len(vectors)], vectors)
+    except (OSError, KeyError, ValueError, struct.error) as exc:
+        raise ModelError(
+            f"{folder}: static piece vectors unreadable ({type(exc).__name__}: {exc}); the 'static' "
+            "feature block needs models/static from a source checkout"
+        ) from None

@@ -1,0 +1,69 @@
+"""Static word-piece vectors: the splitting, the sentence vectors and their promise of exact repeats."""
+
+import json
+
+import numpy as np
+import pytest
+
+import nkclassify.vectors as vectors
+from nkclassify.analyzer import parts
+from nkclassify.errors import ModelError
+from nkclassify.vectors import PieceVectors, load_source
+
+PIECES = ["fl", "fled", "##ed", "de", "##fect", "##or", "##s", "camp", "x"]
+
+
+def tiny() -> PieceVectors:
+    rng = np.random.default_rng(0)
+    return PieceVectors(PIECES, rng.normal(size=(len(PIECES), 6)).astype(np.float16))
+
+
+def test_words_are_cut_by_greedy_longest_match():
+    table = tiny()
+    index = {p: i for i, p in enumerate(PIECES)}
+    assert table.split("fled") == [index["fled"]]  # the whole word before "fl" + "##ed"
+    assert table.split("defectors") == [index["de"], index["##fect"], index["##or"], index["##s"]]
+    assert table.split("defectq") == []  # a part with no piece: no vector at all (BERT's [UNK])
+    assert table.split("x" * 101) == [] and table.split("") == []
+
+
+def test_sentence_vectors_are_unit_length_means_of_words_or_zero():
+    table = tiny()
+    got = table.sentence_vectors([["fled", "camp"], ["qqq"], [], ["defectors"]])
+    assert np.allclose(np.linalg.norm(got[[0, 3]], axis=1), 1.0)
+    assert not got[1].any() and not got[2].any()
+    v = table.vectors.astype(np.float64)
+    expected = v[PIECES.index("fled")] + v[PIECES.index("camp")]
+    assert np.allclose(got[0], expected / np.linalg.norm(expected), atol=1e-6)
+    word = v[[PIECES.index(p) for p in ("de", "##fect", "##or", "##s")]].mean(axis=0)
+    assert np.allclose(got[3], word / np.linalg.norm(word), atol=1e-6)
+
+
+def test_a_text_gets_the_same_bits_in_any_batch_and_after_the_cache_starts_again(monkeypatch):
+    source = load_source()
+    texts = ["Nine workers fled their site and asked for asylum in Seoul.", "", "탈북자 노동자",
+             "Défectors remitted wages — x" * 3, "The ban required all member states to send workers home."]
+    words = [parts(t)[1] for t in texts * 40]
+    whole = PieceVectors(source.pieces, source.vectors).sentence_vectors(words)
+    monkeypatch.setattr(vectors, "_CACHE_BYTES", 0)  # the cache starts again at every new batch
+    table = PieceVectors(source.pieces, source.vectors)
+    pieces = [table.sentence_vectors(words[i : i + 7]) for i in range(0, len(words), 7)]
+    assert np.array_equal(whole, np.vstack(pieces))
+    assert np.array_equal(whole[::-1], table.sentence_vectors(words[::-1]))
+
+
+def test_the_shipped_source_table_loads_without_safetensors_or_tokenizers():
+    table = load_source()
+    assert table.vectors.shape == (29525, 256) and table.vectors.dtype == np.float16
+    assert table.split("repatriation") and table.split("defectors")
+
+
+def test_a_damaged_source_or_table_is_refused(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"vocab": {"a": 0}}}))
+    with pytest.raises(ModelError, match="static piece vectors unreadable"):
+        load_source(tmp_path)
+    with pytest.raises(ValueError, match="float16"):
+        PieceVectors(["a"], np.zeros((1, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        PieceVectors(["a"], np.full((1, 4), np.nan, dtype=np.float16))
