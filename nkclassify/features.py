@@ -78,7 +78,7 @@ FEATURE_SETS: dict[str, tuple[Block | VectorBlock, ...]] = {
     # the above without characters, plus static word-piece vectors (meaning beyond the seen words)
     "lex+static": (_WORDS_CLEAN, _CUES, _STATIC),
 }
-DEFAULT_FEATURES = "lex"
+DEFAULT_FEATURES = "lex+static"
 
 
 def check_feature_set(name: str) -> str:

@@ -74,6 +74,19 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines() if line.strip())
 
 
+def _margin_lines(run: dict[str, Any]) -> list[str]:
+    """One sentence on the model's lead over the keyword rules, with its bootstrap interval."""
+    m = run.get("versus_keywords")
+    if not m:
+        return []
+    return [
+        f"Margin over the keyword rules, topic micro-F1 of the pooled predictions: {m['diff']:+.3f} "
+        f"(95% interval {m['low']:+.3f} to {m['high']:+.3f}, {m['resamples']} resamples of the "
+        f"{m['units']} {m['by']} groups; model ahead in {m['share_above_zero']:.0%} of them).",
+        "",
+    ]
+
+
 def summary_rows(run: dict[str, Any]) -> list[list[Any]]:
     """Model and baselines, mean ± std across folds, one row per metric."""
     rows = []
@@ -185,6 +198,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             summary_rows(main),
         ),
         "",
+        *_margin_lines(main),
         "## Topics (pooled out-of-fold predictions, first repeat)",
         "",
         markdown_table(["topic", "precision", "recall", "F1", "support"], topic_rows(main)),

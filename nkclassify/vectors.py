@@ -100,19 +100,30 @@ class PieceVectors:
         Every step is per text and in a fixed order, so a text gets the same bits whatever batch
         it comes in, and training and tagging (which both call this) agree exactly.
         """
-        flat = [w for words in words_per_text for w in words]
-        rows = np.repeat(np.arange(len(words_per_text)), [len(words) for words in words_per_text])
-        slots = self._slots(flat)
+        n = len(words_per_text)
+        out = np.zeros((n, self.dim))
+        slots = self._slots([w for words in words_per_text for w in words])
+        counts = np.fromiter(map(len, words_per_text), dtype=np.int64, count=n)
         known = slots >= 0
-        rows, slots = rows[known], slots[known]
-        out = np.zeros((len(words_per_text), self.dim))
-        if not len(rows):
+        if not known.any():
             return out
-        present, starts = np.unique(rows, return_index=True)
-        sums = np.add.reduceat(self._cache[slots], starts, axis=0).astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", sums, sums))
+        rows = np.repeat(np.arange(n), counts)[known]
+        slots = slots[known]
+        counts = np.bincount(rows, minlength=n)
+        starts = np.cumsum(counts) - counts
+        # Sum word by word: position 0 of every text, then position 1 of the texts that have one...
+        # (texts sorted longest first, so those are a prefix). Each text's sum is then built in
+        # its own word order whatever the batch, with one gather per word and no padding.
+        order = np.argsort(-counts, kind="stable")
+        lengths, firsts = counts[order], starts[order]
+        sums = np.zeros((n, self.dim), dtype=np.float32)
+        for position in range(int(lengths[0]) if n else 0):
+            active = n - int(np.searchsorted(lengths[::-1], position, side="right"))
+            sums[:active] += self._cache[slots[firsts[:active] + position]]
+        sums64 = sums.astype(np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", sums64, sums64))
         norms[norms == 0] = 1.0
-        out[present] = sums / norms[:, None]
+        out[order] = sums64 / norms[:, None]
         return out
 
 

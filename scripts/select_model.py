@@ -38,7 +38,8 @@ CANDIDATES: list[tuple[str, str, dict]] = [
     ("  topic heads C=8", "lex", {**_V02, "topic_c": 8.0}),
     ("  rarest stance (favor) weighted x1.5", "lex", {**_V02, "rare_stance_tilt": 1.5}),
     ("  rarest stance weighted x2", "lex", {**_V02, "rare_stance_tilt": 2.0}),
-    ("  topic C=8 + favor x1.5 (default)", "lex", {}),
+    ("  topic C=8 + favor x1.5 (release 0.3)", "lex", {}),
+    ("  + static word-piece vectors (default)", "lex+static", {}),
 ]
 # More candidates (cue-block weights 1.0/1.5, topic heads without class weights or Platt-calibrated,
 # a two-step stance head, stance cues in a block of their own, min_df=2) were scored by the same
@@ -73,6 +74,7 @@ def main() -> None:
             "event_cv_per_topic": {t: m["f1"] for t, m in cv["pooled"]["topics"]["per_topic"].items()},
             "event_cv_per_stance": {s: m["f1"] for s, m in cv["pooled"]["stance"]["per_class"].items()},
             "seeds": to_seeds["summary"],
+            "margin_over_keywords": {"event_cv": cv["versus_keywords"], "seeds": to_seeds["versus_keywords"]},
             "seconds": seconds,
         }
         rows.append(row)
@@ -88,6 +90,12 @@ def main() -> None:
         f"{kw_cv['topics_macro_f1']['mean']:>6.3f} {'-':>6} | {kw_seed['topics_micro_f1']:>11.3f} "
         f"{kw_seed['topics_macro_f1']:>6.3f} {'-':>6} |"
     )
+    for row in rows[-1:]:  # the default's lead over grep, with its 95% bootstrap interval
+        for where, m in row["margin_over_keywords"].items():
+            print(
+                f"   {row['candidate'].strip()} minus keyword rules, {where}: {m['diff']:+.3f} "
+                f"[{m['low']:+.3f}, {m['high']:+.3f}] resampling {m['units']} {m['by']} groups"
+            )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         result = {

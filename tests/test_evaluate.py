@@ -127,3 +127,32 @@ def test_errors_for_impossible_evaluations(seed_corpus, tiny_corpus):
         cross_validate(one_article, folds=5)
     with pytest.raises(EvaluationError, match="repeats"):
         evaluate(load_corpus(tiny_corpus), repeats=0)
+
+
+def test_paired_bootstrap_measures_the_difference_on_the_same_draws():
+    from nkclassify.evaluate import paired_bootstrap
+
+    rng = np.random.default_rng(1)
+    Y = np.column_stack([rng.integers(0, 2, (400, 3)), np.zeros(400, dtype=int)])
+    better = Y.copy()
+    better[:40, 0] = 1 - better[:40, 0]  # 40 topic cells wrong
+    worse = Y.copy()
+    worse[:120, 1] = 1 - worse[:120, 1]  # 120 wrong
+    same = paired_bootstrap(Y, better, better, 3)
+    assert same["diff"] == same["low"] == same["high"] == 0.0
+    by_unit = paired_bootstrap(Y, better, worse, 3)
+    assert 0 < by_unit["low"] < by_unit["diff"] < by_unit["high"] and by_unit["share_above_zero"] == 1.0
+    assert by_unit["units"] == 400
+    # whole groups move together: ten groups give a wider interval than 400 single units
+    groups = np.repeat(np.arange(10), 40)
+    by_group = paired_bootstrap(Y, better, worse, 3, groups)
+    assert by_group["units"] == 10 and by_group["diff"] == by_unit["diff"]
+    assert by_group["high"] - by_group["low"] > by_unit["high"] - by_unit["low"]
+    flipped = paired_bootstrap(Y, worse, better, 3)
+    assert np.isclose(flipped["diff"], -by_unit["diff"]) and flipped["share_above_zero"] == 0.0
+
+
+def test_evaluations_report_the_margin_over_the_keyword_rules(seed_report):
+    margin = seed_report["main"]["versus_keywords"]
+    assert margin["low"] <= margin["diff"] <= margin["high"] and margin["by"] == seed_report["group_by"]
+    assert 2 <= margin["units"] <= seed_report["main"]["n_articles"]
