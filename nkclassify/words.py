@@ -12,7 +12,6 @@ changes speed, never results.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,9 +25,35 @@ from .lexicon import _INDEX, CUE_PREFIX
 
 __all__ = ["WordTable"]
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")  # the analyzer's word pattern
-_WORD_OR_BREAK = re.compile(r"(?u)\b\w\w+\b|\n")  # the same words, and the breaks between texts
 _BREAK = 0  # the id of the break between two texts
+_SKIP = -2  # the id of a one-character word: no token (the word pattern wants two or more)
+_BREAK_MARK = "\x01"  # the break between two texts in the cleaned text (the original \x01 is a space)
+
+
+def _is_word_char(c: str) -> bool:
+    """The word pattern's ``\\w`` on a str: alphanumeric (letters, digits, numerals) or ``_``."""
+    return c.isalnum() or c == "_"
+
+
+# Words without the regular expression: every character that is not a word character becomes a
+# space, so ``str.split`` gives the maximal runs of word characters, which are what the analyzer's
+# ``\b\w\w+\b`` finds once the one-character runs are left out. ASCII goes through a byte table
+# (UTF-8 leaves bytes >= 128 alone, so other characters pass untouched); a token that still holds
+# one is cleaned again by ``_WORD_CHARS``, which also strips accents.
+_ASCII_WORDS = bytes(1 if b == 10 else b if b >= 128 or _is_word_char(chr(b)) else 32 for b in range(256))
+
+
+class _WordChars(dict):
+    """A ``str.translate`` table, filled on first sight: accents stripped as ``preprocess`` strips
+    them, then every character that is not a word character a space."""
+
+    def __missing__(self, code: int) -> str:
+        cleaned = "".join(c if _is_word_char(c) else " " for c in _ACCENTS[code])
+        self[code] = cleaned
+        return cleaned
+
+
+_WORD_CHARS = _WordChars()
 _PAIR = np.int64(1 << 31)  # bigram key: left id x _PAIR + right id
 _MAX_WORDS = 300_000  # words remembered beyond the vocabulary's before starting afresh
 
@@ -182,20 +207,20 @@ class _Batch:
     """Words of a batch of texts: their ids, the row of each, and what phrases and symbols need."""
 
     n: int
-    tokens: list[str]  # words and breaks, in order
-    ids: np.ndarray  # id of each token (breaks are 0)
-    word_rows: np.ndarray  # row of each word (breaks left out)
+    tokens: list[str]  # runs of word characters (one-character ones too) and breaks, in order
+    word_rows: np.ndarray  # row of each word (breaks and one-character words left out)
     word_ids: np.ndarray
     pair_rows: np.ndarray  # row, left id and right id of each pair of neighbouring words in a text
     pair_left: np.ndarray
     pair_right: np.ndarray
-    breaks: np.ndarray  # token positions of the breaks
-    lowered: str | list[str]  # the preprocessed texts, joined by breaks or one by one
+    breaks: np.ndarray  # positions of the breaks in ``tokens``
+    lowered: str | list[str] | None  # the preprocessed texts, joined by breaks or one by one (cues only)
 
     def words_of(self, row: int) -> list[str]:
+        """The analyzer's words of one text."""
         start = int(self.breaks[row - 1]) + 1 if row else 0
         end = int(self.breaks[row]) if row < len(self.breaks) else len(self.tokens)
-        return self.tokens[start:end]
+        return [w for w in self.tokens[start:end] if len(w) > 1]
 
     def lines(self) -> list[str]:
         return self.lowered.split("\n") if isinstance(self.lowered, str) else self.lowered
@@ -223,7 +248,8 @@ class WordTable:
         else:
             words = list(dict.fromkeys(w for t in self.blocks.values() for w in t.base_words()))
         self.words = ["\n", *words]  # id -> word
-        self.memo: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self.memo: dict[str, int] = {w: i for i, w in enumerate(self.words)}  # and one-letter words: _SKIP
+        self.memo[_BREAK_MARK] = _BREAK
         for name, table in self.blocks.items():
             if stored is not None:
                 table.load(stored[name], len(self.words))
@@ -264,47 +290,71 @@ class WordTable:
         del self.words[self.base :]
 
     def batch(self, texts: Sequence[str]) -> _Batch:
-        """Preprocess and split a batch of texts into word ids (one regular-expression pass)."""
+        """Preprocess and split a batch of texts into word ids (a few whole-batch string passes)."""
         n = len(texts)
         if len(self.words) > self.base + _MAX_WORDS:  # bounded memory on endless novel words
             self._start_afresh()
         joined = "\n".join(texts)
-        if joined.count("\n") == n - 1:  # no text holds a line break: split them all at once
-            lowered: str | list[str] = joined.lower()  # lowercasing is per character, breaks included
-            if not lowered.isascii():
-                lowered = "\n".join(
-                    [t if t.isascii() else t.translate(_ACCENTS) for t in lowered.split("\n")]
-                )
-            tokens = _WORD_OR_BREAK.findall(lowered)
-        else:
-            lowered = [preprocess(t) for t in texts]
-            tokens = []
-            for text in lowered:
-                tokens += _WORD.findall(text)
-                tokens.append("\n")
-            tokens.pop()
+        lowered: str | list[str] | None = None
+        if joined.count("\n") == n - 1:  # no text holds a line break: lowercase them all at once
+            joined = joined.lower()  # lowercasing is per character, breaks included
+            if self.cues:  # phrases and symbols look at the preprocessed text
+                lowered = joined
+                if not lowered.isascii():
+                    lowered = "\n".join(
+                        [t if t.isascii() else t.translate(_ACCENTS) for t in lowered.split("\n")]
+                    )
+        else:  # a line break inside a text is a space to the word pattern
+            joined = "\n".join([t.lower().replace("\n", " ") for t in texts])
+            if self.cues:
+                lowered = [preprocess(t) for t in texts]
+        tokens = self._tokens(joined)
         memo = self.memo
         ids = np.fromiter(map(memo.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        for i in np.flatnonzero(ids < 0).tolist():
+        for i in np.flatnonzero(ids == -1).tolist():
             word = tokens[i]
             found = memo.get(word)
-            ids[i] = found if found is not None else self._add(word)
+            if found is None:
+                found = self._add(word) if len(word) > 1 else memo.setdefault(word, _SKIP)
+            ids[i] = found
         is_break = ids == _BREAK
         rows = np.cumsum(is_break)
-        words = ~is_break
-        pairs = words[:-1] & words[1:]
+        breaks = np.flatnonzero(is_break)
+        words = ids > 0
+        rows, ids = rows[words], ids[words]
+        pairs = rows[:-1] == rows[1:]
         return _Batch(
             n,
             tokens,
+            rows,
             ids,
-            rows[words],
-            ids[words],
             rows[:-1][pairs],
             ids[:-1][pairs],
             ids[1:][pairs],
-            np.flatnonzero(is_break),
+            breaks,
             lowered,
         )
+
+    @staticmethod
+    def _tokens(joined: str) -> list[str]:
+        """Runs of word characters of lowercased texts joined by line breaks, accents stripped; each
+        line break a ``_BREAK_MARK`` token."""
+        raw = joined.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
+        tokens = raw.decode("utf-8", "surrogatepass").replace(_BREAK_MARK, " \x01 ").split()
+        if joined.isascii():
+            return tokens
+        # a token with other characters still holds accents, or non-word characters (dashes, quotes)
+        other = np.flatnonzero(~np.fromiter(map(str.isascii, tokens), dtype=bool, count=len(tokens)))
+        if not len(other):
+            return tokens
+        cleaned: list[str] = []
+        at = 0
+        for i in other.tolist():
+            cleaned += tokens[at:i]
+            cleaned += tokens[i].translate(_WORD_CHARS).split()
+            at = i + 1
+        cleaned += tokens[at:]
+        return cleaned
 
     def cells(self, name: str, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every token the block's analyzer would cut from the batch (repeats kept)."""

@@ -1,0 +1,104 @@
+"""The batch word road cuts the very words the analyzer cuts, whatever the characters."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from nkclassify.analyzer import Analyzer, parts
+from nkclassify.words import WordTable
+
+FUZZ = [
+    "",
+    "   ",
+    "a",
+    "a b c d",
+    "Défectors fled — “camp” in Tumen, Hwang Jŏng-il said.",
+    "탈북자 노동자 러시아 and 北朝鮮 workers",
+    "control\x00chars\x07and\x1bescape\x01and\x1cfile\x1fseps",
+    "CRLF line\r\nnext\rold mac",
+    "\ufeffBOM at the start",
+    "$3,000 levy, €5 and ₩10,000 — loyalty funds!!! 50%",
+    "ΟΔΟΣ ΣΟΦΟΣ Σ ΑΣ: final sigma lowercases by context",
+    "İstanbul ǅemal STRASSE straße ﬁnance ½ ㎒ ＦＵＬＬ width Ⅻ ²³",
+    "snake_case __dunder__ x_y _ __ 3d 42 4.2",
+    "no\u00a0break\u2003em\u2028line\u2029para\x85next\u200bzero\u200dwidth",
+    "lone \ud800 surrogate\udfff here",
+    "emoji 🙂 and astral 𝔘𝔫𝔦 letters",
+    "x" * 5000,
+    " ".join(["word"] * 3000),
+    "ends with a one-letter word a",
+]
+
+POOL = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+    " \t\r\x0b\x0c\x00\x01\x07\x1c\x1f\x7f.,;:!?'\"-()[]{}$€₩%&*/\\|<>@#^~`"
+    "éèêëÉàâäÄçÇñÑöÖüÜßŒœÆæøØåÅıİǅǆĲﬁﬂ½²µΣσςΑΩ한국어北朝鮮—–“”‘’…·•\u00a0\u2003\u2028\u200b\u0301\u0308"
+    "\ud800🙂𝔘"
+)
+
+
+def _table() -> WordTable:
+    vocabulary = ["fled", "camp", "fled camp", "workers", "and", "word word", "탈북자", "final sigma"]
+    return WordTable({"word": (Analyzer(word_ngrams=2), vocabulary)})
+
+
+def _words_by_row(table: WordTable, texts: list[str]) -> list[list[str]]:
+    batch = table.batch(texts)
+    rows: list[list[str]] = [[] for _ in texts]
+    for row, i in zip(batch.word_rows.tolist(), batch.word_ids.tolist()):
+        rows[row].append(table.words[i])
+    pairs: list[list[tuple[str, str]]] = [[] for _ in texts]
+    for row, a, b in zip(batch.pair_rows.tolist(), batch.pair_left.tolist(), batch.pair_right.tolist()):
+        pairs[row].append((table.words[a], table.words[b]))
+    for row, words in enumerate(rows):
+        assert pairs[row] == list(zip(words, words[1:]))
+        assert batch.words_of(row) == words
+    return rows
+
+
+def _check(texts: list[str]) -> None:
+    table = _table()
+    assert _words_by_row(table, texts) == [parts(t)[1] for t in texts]
+    assert _words_by_row(table, texts) == [parts(t)[1] for t in texts]  # again, every word known now
+
+
+def test_fuzz_texts_as_one_batch_and_one_by_one():
+    _check(FUZZ)
+    for text in FUZZ:
+        _check([text])
+
+
+def test_a_line_break_inside_a_text_is_a_space():
+    _check(FUZZ + ["line\nbreak inside", "\n", "two\n\nbreaks\nx"])
+
+
+def test_random_text_from_awkward_characters():
+    rng = random.Random(7)
+    texts = ["".join(rng.choices(POOL, k=rng.randint(0, 80))) for _ in range(3000)]
+    _check(texts)
+    _check(texts[:50] + ["with a\nbreak"])
+
+
+@pytest.mark.parametrize("plane", [0, 1])
+def test_every_character_as_a_word_and_between_words(plane):
+    """Each code point alone, doubled and between two letters: is it a word character, a space,
+    or something accents become (the characters of a plane in one batch)?"""
+    codes = [c for c in range(plane << 16, (plane + 1) << 16) if c != 10]
+    if plane == 1:
+        codes = codes[::7]
+    texts = [f"a{chr(c)}b {chr(c)}{chr(c)} {chr(c)}" for c in codes]
+    table = _table()
+    got = _words_by_row(table, texts)
+    for text, words in zip(texts, got):
+        assert words == parts(text)[1], repr(text)
+
+
+def test_one_letter_words_are_no_words_and_breaks_are_rows():
+    table = _table()
+    batch = table.batch(["a fled b camp c", "", "x"])
+    assert [table.words[i] for i in batch.word_ids.tolist()] == ["fled", "camp"]
+    assert batch.pair_rows.tolist() == [0]
+    assert np.array_equal(batch.word_rows, [0, 0])
