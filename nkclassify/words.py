@@ -3,7 +3,7 @@
 Cutting tokens text by text (strings for every bigram and prefix, a dictionary lookup for each)
 was most of the time of tagging. Here a batch of texts is lowercased and split into words in one
 regular-expression pass, each word becomes an integer by one dictionary lookup, and the rest is
-numpy: unigram and prefix columns by gathering, bigrams as integer pairs found by binary search,
+numpy: unigram and prefix columns by gathering, bigrams as integer pairs found in a hash table,
 single-word cue hits by gathering. Only cue phrases and currency symbols are looked at text by
 text, and only in the texts that can hold them. The tokens counted are exactly those of
 ``Analyzer.tokens`` (a test holds the engine to the scikit-learn pipeline), so the fast road
@@ -58,6 +58,51 @@ _PAIR = np.int64(1 << 31)  # bigram key: left id x _PAIR + right id
 _MAX_WORDS = 300_000  # words remembered beyond the vocabulary's before starting afresh
 
 
+_SPREAD = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # Fibonacci hashing: key x this, top bits
+
+
+class _PairIndex:
+    """Bigram key -> column by open addressing: one gather finds most keys, where a binary search
+    over the sorted keys took some 16 dependent steps (cache misses) a key.
+
+    Linear probing without wrap-around, built in numpy from the keys sorted by home slot: each key
+    takes the first free slot from its home on (a running maximum), and the table is at least four
+    times the keys, so runs are short; an empty slot (-1) after the last ends every probe.
+    """
+
+    def __init__(self, keys: np.ndarray, cols: np.ndarray) -> None:
+        bits = max(int(4 * len(keys) - 1).bit_length(), 4)
+        self.shift, self.mask = np.int64(64 - bits), np.int64((1 << bits) - 1)
+        home = self._home(keys)
+        order = np.argsort(home, kind="stable")
+        at = np.arange(len(keys), dtype=np.int64)
+        slot = np.maximum.accumulate(home[order] - at) + at if len(keys) else at
+        size = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
+        self.keys = np.full(size, -1, dtype=np.int64)
+        self.cols = np.full(size, -1, dtype=np.int64)
+        self.keys[slot] = keys[order]
+        self.cols[slot] = cols[order]
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return (keys * _SPREAD >> self.shift) & self.mask  # int64 products wrap, as intended
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The column of each key (keys >= 0), -1 for keys not in the table."""
+        slot = self._home(keys)
+        found = self.keys[slot]
+        hit = found == keys
+        cols = self.cols[slot]
+        cols[~hit] = -1
+        go = np.flatnonzero(~hit & (found != -1))  # a different key here: look further along
+        while len(go):
+            slot[go] += 1
+            found = self.keys[slot[go]]
+            hit = found == keys[go]
+            cols[go[hit]] = self.cols[slot[go[hit]]]
+            go = go[~hit & (found != -1)]
+        return cols
+
+
 class _BlockTable:
     """One block's columns by word id (-1: no token), grown as new words are seen.
 
@@ -78,6 +123,11 @@ class _BlockTable:
         self.cue_done = np.zeros(1, dtype=bool)
         self.bigram_keys = np.zeros(0, dtype=np.int64)
         self.bigram_cols = np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def pairs(self) -> _PairIndex:
+        """The bigram columns by key, for lookups (the sorted keys stay what the model file stores)."""
+        return _PairIndex(self.bigram_keys, self.bigram_cols)
 
     @cached_property
     def vocabulary(self) -> dict[str, int]:
@@ -367,11 +417,10 @@ class WordTable:
                 rows.append(batch.word_rows[keep])
                 cols.append(c[keep])
             if len(table.bigram_keys) and len(batch.pair_left):
-                keys = batch.pair_left * _PAIR + batch.pair_right
-                at = np.searchsorted(table.bigram_keys, keys).clip(max=len(table.bigram_keys) - 1)
-                keep = table.bigram_keys[at] == keys
+                found = table.pairs.find(batch.pair_left * _PAIR + batch.pair_right)
+                keep = found >= 0
                 rows.append(batch.pair_rows[keep])
-                cols.append(table.bigram_cols[at[keep]])
+                cols.append(found[keep])
         if table.cues:
             table.fill_cues(batch.word_ids, self.words)
             c = table.cue[batch.word_ids]

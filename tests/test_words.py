@@ -102,3 +102,23 @@ def test_one_letter_words_are_no_words_and_breaks_are_rows():
     assert [table.words[i] for i in batch.word_ids.tolist()] == ["fled", "camp"]
     assert batch.pair_rows.tolist() == [0]
     assert np.array_equal(batch.word_rows, [0, 0])
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 5000])
+def test_the_pair_index_finds_what_a_binary_search_finds(size):
+    from nkclassify.words import _PAIR, _PairIndex
+
+    rng = np.random.default_rng(size)
+    left, right = rng.integers(0, 300, (2, 3 * size + 1))
+    keys = np.unique(left * _PAIR + right)[:size]
+    cols = rng.permutation(len(keys)).astype(np.int64)
+    index = _PairIndex(keys, cols)
+    queries = np.concatenate(
+        [keys, rng.integers(0, 300, (20000, 2)) @ np.array([_PAIR, 1]), [0, 299 * _PAIR + 299]]
+    )
+    at = np.searchsorted(keys, queries).clip(max=max(len(keys) - 1, 0))
+    expected = np.where(keys[at] == queries, cols[at], -1) if len(keys) else np.full(len(queries), -1)
+    assert np.array_equal(index.find(queries), expected)
+    assert np.array_equal(index.find(keys), cols)
+    clustered = np.arange(size, dtype=np.int64)  # neighbouring keys: long runs of probing
+    assert np.array_equal(_PairIndex(clustered, clustered).find(clustered), clustered)
