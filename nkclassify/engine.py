@@ -165,9 +165,13 @@ class Engine:
         scores = np.zeros((n, self._weights.shape[1]))
         row, col, val = self.vectorize(texts)
         if len(row):
-            contributions = self._weights[col] * val[:, None]
-            present, starts = np.unique(row, return_index=True)
-            scores[present] = np.add.reduceat(contributions, starts, axis=0)
+            contributions = self._weights.take(col, axis=0)  # take: several times faster than [col] on rows
+            contributions *= val[:, None]
+            first = np.empty(len(row), dtype=bool)  # where each row's run starts (rows come sorted)
+            first[0] = True
+            np.not_equal(row[1:], row[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            scores[row[starts]] = np.add.reduceat(contributions, starts, axis=0)
         topic_proba = 1.0 / (1.0 + np.exp(-(scores[:, :k] + self.topic_intercept)))
         stance = scores[:, k:] + topic_proba @ self.stance_topic_coef + self.stance_intercept
         stance -= stance.max(axis=1, keepdims=True)

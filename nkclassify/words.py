@@ -423,7 +423,7 @@ class WordTable:
                 cols.append(found[keep])
         if table.cues:
             table.fill_cues(batch.word_ids, self.words)
-            c = table.cue[batch.word_ids]
+            c = table.cue.take(batch.word_ids, axis=0)
             keep = c >= 0
             rows.append(np.broadcast_to(batch.word_rows[:, None], c.shape)[keep])
             cols.append(c[keep])
