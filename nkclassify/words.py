@@ -58,6 +58,8 @@ _PAIR = np.int64(1 << 31)  # bigram key: left id x _PAIR + right id
 _MAX_WORDS = 300_000  # words remembered beyond the vocabulary's before starting afresh
 
 
+# a cue phrase's second word starts with one of these (its first word is in ``_INDEX.phrase_first``)
+_PHRASE_SECOND = tuple(sorted({rest[0] for entries in _INDEX.phrases.values() for rest, *_ in entries}))
 _SPREAD = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # Fibonacci hashing: key x this, top bits
 
 
@@ -307,6 +309,8 @@ class WordTable:
                 table.fill_base(words, self.memo)
         first = _INDEX.phrase_first if self.cues else frozenset()
         self.phrase_first = np.array([w in first for w in self.words], dtype=bool)
+        second = _PHRASE_SECOND if self.cues else ()
+        self.phrase_second = np.array([w.startswith(second) for w in self.words], dtype=bool)
         self.capacity = len(self.words)
         self.base = len(self.words)
 
@@ -324,14 +328,16 @@ class WordTable:
             self.capacity = max(2 * self.capacity, 1024)
             for table in self.blocks.values():
                 table.grow(self.capacity)
-            grown = np.zeros(self.capacity, dtype=bool)
-            grown[: len(self.phrase_first)] = self.phrase_first
-            self.phrase_first = grown
+            for name in ("phrase_first", "phrase_second"):
+                grown = np.zeros(self.capacity, dtype=bool)
+                grown[: len(getattr(self, name))] = getattr(self, name)
+                setattr(self, name, grown)
         self.memo[word] = i
         self.words.append(word)
         for table in self.blocks.values():
             table.set(i, word)
         self.phrase_first[i] = self.cues and word in _INDEX.phrase_first
+        self.phrase_second[i] = self.cues and word.startswith(_PHRASE_SECOND)
         return i
 
     def _start_afresh(self) -> None:
@@ -436,11 +442,13 @@ class WordTable:
         return np.concatenate(rows), np.concatenate(cols)
 
     def _phrases_and_symbols(self, table: _BlockTable, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
-        """Cue phrases (only in rows with a phrase's first word) and symbols ($, €...), text by text."""
+        """Cue phrases, text by text but only in rows where a phrase's first word is followed by a word
+        that can start its rest; symbols ($, €...) where they occur."""
         get = table.marked.get
         rows: list[int] = []
         cols: list[int] = []
-        has_phrase = np.bincount(batch.word_rows[self.phrase_first[batch.word_ids]], minlength=batch.n)
+        maybe = self.phrase_first[batch.pair_left] & self.phrase_second[batch.pair_right]
+        has_phrase = np.bincount(batch.pair_rows[maybe], minlength=batch.n)
         for row in np.flatnonzero(has_phrase).tolist():
             for name, _, _ in _INDEX._phrase_hits(batch.words_of(row)):
                 col = get(CUE_PREFIX + name, -1)
@@ -450,10 +458,16 @@ class WordTable:
         whole = batch.lowered if isinstance(batch.lowered, str) else "\n".join(batch.lowered)
         present = [(term, get(token, -1)) for term, token in _INDEX.symbol_tokens if term in whole]
         if present:
-            for row, text in enumerate(batch.lines()):
-                for term, col in present:
-                    if col >= 0 and term in text:
-                        count = text.count(term)
-                        rows += [row] * count
-                        cols += [col] * count
+            # each occurrence (as str.count finds them, left to right without overlap: no symbol
+            # holds a line break, so none runs from one text into the next) -> the text it is in
+            ends = np.cumsum([len(text) + 1 for text in batch.lines()])  # where each next text starts
+            for term, col in present:
+                if col < 0:
+                    continue
+                at, found = [], whole.find(term)
+                while found >= 0:
+                    at.append(found)
+                    found = whole.find(term, found + len(term))
+                rows += np.searchsorted(ends, at, side="right").tolist()
+                cols += [col] * len(at)
         return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -122,3 +123,77 @@ def test_the_pair_index_finds_what_a_binary_search_finds(size):
     assert np.array_equal(index.find(keys), cols)
     clustered = np.arange(size, dtype=np.int64)  # neighbouring keys: long runs of probing
     assert np.array_equal(_PairIndex(clustered, clustered).find(clustered), clustered)
+
+
+def _cells_by_row(table: WordTable, name: str, texts: list[str]) -> list[Counter]:
+    rows, cols = table.cells(name, table.batch(texts))
+    found = [Counter() for _ in texts]
+    for row, col in zip(rows.tolist(), cols.tolist()):
+        found[row][col] += 1
+    return found
+
+
+def test_cue_words_phrases_and_symbols_as_the_analyzer_cuts_them():
+    """Phrases (also across one-letter words, at a text's end, cut by a break) and symbols (several
+    in a text, at its edges, full-width forms that accents turn into symbols)."""
+    from nkclassify.lexicon import CUE_PREFIX, CUES
+
+    analyzer = Analyzer(word_ngrams=2, prefix=5, cues=True, stop_words=frozenset({"the", "to"}))
+    vocabulary = [CUE_PREFIX + name for name in CUES] + ["sent back", "~defec", "fled", "went"]
+    columns = {t: i for i, t in enumerate(vocabulary)}
+    table = WordTable({"lex": (analyzer, vocabulary)})
+    rng = random.Random(3)
+    pieces = [
+        "sent",
+        "back",
+        "home",
+        "went",
+        "missing",
+        "a",
+        "x",
+        "forced",
+        "return",
+        "returned",
+        "the",
+        "sent back home",
+        "$",
+        "€5",
+        "＄",
+        "﹩",
+        "$$",
+        "£",
+        "ran",
+        "away",
+        "to",
+        "south",
+        "korea",
+        "reached",
+        "defectors",
+        "fled",
+        ",",
+        "—",
+        "left",
+        "country",
+        "leave",
+        "hand",
+        "handed",
+    ]
+    texts = FUZZ + [
+        "sent a back home",
+        "they went missing",
+        "went",
+        "missing",
+        "sent\nback",
+        "$5 and $6, $",
+        "$",
+        "forcibly x returned to the north",
+        "reached south korea",
+        "they ran away",
+    ]
+    texts += [" ".join(rng.choices(pieces, k=rng.randint(0, 12))) for _ in range(2000)]
+    expected = [Counter(columns[t] for t in analyzer(text) if t in columns) for text in texts]
+    assert _cells_by_row(table, "lex", texts) == expected
+    assert _cells_by_row(table, "lex", texts[:40]) == expected[:40]
+    assert _cells_by_row(table, "lex", [t for t in texts if "\n" not in t]) == [
+        e for t, e in zip(texts, expected) if "\n" not in t
+    ]
