@@ -259,20 +259,13 @@ class _Batch:
     """Words of a batch of texts: their ids, the row of each, and what phrases and symbols need."""
 
     n: int
-    tokens: list[str]  # runs of word characters (one-character ones too) and breaks, in order
     word_rows: np.ndarray  # row of each word (breaks and one-character words left out)
     word_ids: np.ndarray
     pair_rows: np.ndarray  # row, left id and right id of each pair of neighbouring words in a text
     pair_left: np.ndarray
     pair_right: np.ndarray
-    breaks: np.ndarray  # positions of the breaks in ``tokens``
+    pair_at: np.ndarray  # position of each pair's left word in ``word_ids``
     lowered: str | list[str] | None  # the preprocessed texts, joined by breaks or one by one (cues only)
-
-    def words_of(self, row: int) -> list[str]:
-        """The analyzer's words of one text."""
-        start = int(self.breaks[row - 1]) + 1 if row else 0
-        end = int(self.breaks[row]) if row < len(self.breaks) else len(self.tokens)
-        return [w for w in self.tokens[start:end] if len(w) > 1]
 
     def lines(self) -> list[str]:
         return self.lowered.split("\n") if isinstance(self.lowered, str) else self.lowered
@@ -375,19 +368,17 @@ class WordTable:
             ids[i] = found
         is_break = ids == _BREAK
         rows = np.cumsum(is_break)
-        breaks = np.flatnonzero(is_break)
         words = ids > 0
         rows, ids = rows[words], ids[words]
         pairs = rows[:-1] == rows[1:]
         return _Batch(
             n,
-            tokens,
             rows,
             ids,
             rows[:-1][pairs],
             ids[:-1][pairs],
             ids[1:][pairs],
-            breaks,
+            np.flatnonzero(pairs),
             lowered,
         )
 
@@ -447,14 +438,21 @@ class WordTable:
         get = table.marked.get
         rows: list[int] = []
         cols: list[int] = []
-        maybe = self.phrase_first[batch.pair_left] & self.phrase_second[batch.pair_right]
-        has_phrase = np.bincount(batch.pair_rows[maybe], minlength=batch.n)
-        for row in np.flatnonzero(has_phrase).tolist():
-            for name, _, _ in _INDEX._phrase_hits(batch.words_of(row)):
-                col = get(CUE_PREFIX + name, -1)
-                if col >= 0:
-                    rows.append(row)
-                    cols.append(col)
+        maybe = np.flatnonzero(self.phrase_first[batch.pair_left] & self.phrase_second[batch.pair_right])
+        if len(maybe):
+            # the words from each such pair on, as many as the longest phrase, within its text
+            at = batch.pair_at[maybe][:, None] + np.arange(_INDEX.phrase_words)
+            at = at.clip(max=len(batch.word_ids) - 1)
+            inside = batch.word_rows[at] == batch.pair_rows[maybe][:, None]
+            window = np.where(inside, batch.word_ids[at], -1)
+            words = self.words
+            for row, ids in zip(batch.pair_rows[maybe].tolist(), window.tolist()):
+                following = [words[i] for i in ids if i >= 0]
+                for name, _, _ in _INDEX.phrase_hits_at(following, 0):
+                    col = get(CUE_PREFIX + name, -1)
+                    if col >= 0:
+                        rows.append(row)
+                        cols.append(col)
         whole = batch.lowered if isinstance(batch.lowered, str) else "\n".join(batch.lowered)
         present = [(term, get(token, -1)) for term, token in _INDEX.symbol_tokens if term in whole]
         if present:
