@@ -137,6 +137,8 @@ class Engine:
         if not all_rows:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
+        if len(all_rows) == 1:  # one block's cells come sorted by row, then column
+            return all_rows[0], all_cols[0], all_vals[0]
         row = np.concatenate(all_rows)
         col = np.concatenate(all_cols)
         val = np.concatenate(all_vals)

@@ -76,7 +76,7 @@ class _PairIndex:
         bits = max(int(4 * len(keys) - 1).bit_length(), 4)
         self.shift, self.mask = np.int64(64 - bits), np.int64((1 << bits) - 1)
         home = self._home(keys)
-        order = np.argsort(home, kind="stable")
+        order = np.argsort(home)  # keys with the same home may go in any order
         at = np.arange(len(keys), dtype=np.int64)
         slot = np.maximum.accumulate(home[order] - at) + at if len(keys) else at
         size = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
