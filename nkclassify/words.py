@@ -1,8 +1,9 @@
 """Word tokens of a whole batch at once: the engine's fast road for word, prefix and cue blocks.
 
 Cutting tokens text by text (strings for every bigram and prefix, a dictionary lookup for each)
-was most of the time of tagging. Here a batch of texts is lowercased and split into words in one
-regular-expression pass, each word becomes an integer by one dictionary lookup, and the rest is
+was most of the time of tagging. Here a batch of texts is lowercased and cut into chunks by a few
+whole-batch string passes (no regular expression), each chunk becomes an integer by one dictionary
+lookup (a chunk that needs cleaning, accents or quotes, is cleaned once and remembered), and the rest is
 numpy: unigram and prefix columns by gathering, bigrams as integer pairs found in a hash table,
 single-word cue hits by gathering. Only cue phrases and currency symbols are looked at text by
 text, and only in the texts that can hold them. The tokens counted are exactly those of
@@ -26,7 +27,8 @@ from .lexicon import _INDEX, CUE_PREFIX
 __all__ = ["WordTable"]
 
 _BREAK = 0  # the id of the break between two texts
-_SKIP = -2  # the id of a one-character word: no token (the word pattern wants two or more)
+_SKIP = -2  # the code of a chunk without words (one letter, a dash): no token (words have two or more)
+_MANY = -3  # codes from here down: a chunk that cleans into several words (``WordTable.several``)
 _BREAK_MARK = "\x01"  # the break between two texts in the cleaned text (the original \x01 is a space)
 
 
@@ -38,8 +40,9 @@ def _is_word_char(c: str) -> bool:
 # Words without the regular expression: every character that is not a word character becomes a
 # space, so ``str.split`` gives the maximal runs of word characters, which are what the analyzer's
 # ``\b\w\w+\b`` finds once the one-character runs are left out. ASCII goes through a byte table
-# (UTF-8 leaves bytes >= 128 alone, so other characters pass untouched); a token that still holds
-# one is cleaned again by ``_WORD_CHARS``, which also strips accents.
+# (UTF-8 leaves bytes >= 128 alone, so other characters pass untouched); a chunk that still holds
+# one is cleaned by ``_WORD_CHARS``, which also strips accents, the first time it is seen, and the
+# memo remembers what it became (``WordTable._resolve``).
 _ASCII_WORDS = bytes(1 if b == 10 else b if b >= 128 or _is_word_char(chr(b)) else 32 for b in range(256))
 
 
@@ -293,13 +296,19 @@ class WordTable:
         else:
             words = list(dict.fromkeys(w for t in self.blocks.values() for w in t.base_words()))
         self.words = ["\n", *words]  # id -> word
-        self.memo: dict[str, int] = {w: i for i, w in enumerate(self.words)}  # and one-letter words: _SKIP
+        # chunk of the cleaned text -> code: a word's id; _BREAK; _SKIP; _MANY - i for several[i]
+        self.memo: dict[str, int] = {w: i for i, w in enumerate(self.words)}
         self.memo[_BREAK_MARK] = _BREAK
+        self.unclean: list[str] = []  # chunks in the memo that are not words (accents, dashes, quotes)
+        self.several: list[list[int]] = []  # the word ids of chunks that clean into several words
         for name, table in self.blocks.items():
             if stored is not None:
                 table.load(stored[name], len(self.words))
             else:
                 table.fill_base(words, self.memo)
+        for word in words:  # a chunk of text that equals one of these is not that word: clean it
+            if len(word) < 2 or not (word.isascii() or word.translate(_WORD_CHARS) == word):
+                del self.memo[word]
         first = _INDEX.phrase_first if self.cues else frozenset()
         self.phrase_first = np.array([w in first for w in self.words], dtype=bool)
         second = _PHRASE_SECOND if self.cues else ()
@@ -334,14 +343,44 @@ class WordTable:
         return i
 
     def _start_afresh(self) -> None:
-        for word in self.words[self.base :]:
+        for word in self.words[self.base :] + self.unclean:
             del self.memo[word]
         del self.words[self.base :]
+        self.unclean, self.several = [], []
+
+    def _resolve(self, chunk: str) -> int:
+        """The code of a chunk not seen before: a new word's id, or what its cleaning gives."""
+        if chunk.isascii():  # only word characters are left in ASCII
+            return self._add(chunk) if len(chunk) > 1 else self.memo.setdefault(chunk, _SKIP)
+        words = [w for w in chunk.translate(_WORD_CHARS).split() if len(w) > 1]
+        if words == [chunk]:
+            return self._add(chunk)
+        ids = [found if (found := self.memo.get(w)) is not None else self._add(w) for w in words]
+        if not ids:
+            code = _SKIP
+        elif len(ids) == 1:
+            code = ids[0]
+        else:
+            code = _MANY - len(self.several)
+            self.several.append(ids)
+        self.memo[chunk] = code
+        self.unclean.append(chunk)
+        return code
+
+    def _expand(self, codes: np.ndarray) -> np.ndarray:
+        """Codes with each chunk of several words replaced by their ids."""
+        at = np.flatnonzero(codes <= _MANY)
+        parts, start = [], 0
+        for i, code in zip(at.tolist(), codes[at].tolist()):
+            parts += [codes[start:i], np.array(self.several[_MANY - code], dtype=np.int64)]
+            start = i + 1
+        parts.append(codes[start:])
+        return np.concatenate(parts)
 
     def batch(self, texts: Sequence[str]) -> _Batch:
         """Preprocess and split a batch of texts into word ids (a few whole-batch string passes)."""
         n = len(texts)
-        if len(self.words) > self.base + _MAX_WORDS:  # bounded memory on endless novel words
+        if len(self.words) + len(self.unclean) > self.base + _MAX_WORDS:  # bounded memory on novel words
             self._start_afresh()
         joined = "\n".join(texts)
         lowered: str | list[str] | None = None
@@ -357,15 +396,15 @@ class WordTable:
             joined = "\n".join([t.lower().replace("\n", " ") for t in texts])
             if self.cues:
                 lowered = [preprocess(t) for t in texts]
-        tokens = self._tokens(joined)
+        raw = joined.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
+        chunks = raw.decode("utf-8", "surrogatepass").replace(_BREAK_MARK, " \x01 ").split()
         memo = self.memo
-        ids = np.fromiter(map(memo.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        ids = np.fromiter(map(memo.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
         for i in np.flatnonzero(ids == -1).tolist():
-            word = tokens[i]
-            found = memo.get(word)
-            if found is None:
-                found = self._add(word) if len(word) > 1 else memo.setdefault(word, _SKIP)
-            ids[i] = found
+            found = memo.get(chunks[i])  # seen earlier in this batch?
+            ids[i] = found if found is not None else self._resolve(chunks[i])
+        if self.several and ids.min(initial=0) <= _MANY:
+            ids = self._expand(ids)
         is_break = ids == _BREAK
         rows = np.cumsum(is_break)
         words = ids > 0
@@ -381,27 +420,6 @@ class WordTable:
             np.flatnonzero(pairs),
             lowered,
         )
-
-    @staticmethod
-    def _tokens(joined: str) -> list[str]:
-        """Runs of word characters of lowercased texts joined by line breaks, accents stripped; each
-        line break a ``_BREAK_MARK`` token."""
-        raw = joined.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
-        tokens = raw.decode("utf-8", "surrogatepass").replace(_BREAK_MARK, " \x01 ").split()
-        if joined.isascii():
-            return tokens
-        # a token with other characters still holds accents, or non-word characters (dashes, quotes)
-        other = np.flatnonzero(~np.fromiter(map(str.isascii, tokens), dtype=bool, count=len(tokens)))
-        if not len(other):
-            return tokens
-        cleaned: list[str] = []
-        at = 0
-        for i in other.tolist():
-            cleaned += tokens[at:i]
-            cleaned += tokens[i].translate(_WORD_CHARS).split()
-            at = i + 1
-        cleaned += tokens[at:]
-        return cleaned
 
     def cells(self, name: str, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every token the block's analyzer would cut from the batch (repeats kept)."""

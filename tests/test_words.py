@@ -31,6 +31,7 @@ FUZZ = [
     "x" * 5000,
     " ".join(["word"] * 3000),
     "ends with a one-letter word a",
+    "dash—joined—words, ab½cd, “quoted” «guillemets» déjà-vu’s x—y",
 ]
 
 POOL = (
@@ -42,7 +43,19 @@ POOL = (
 
 
 def _table() -> WordTable:
-    vocabulary = ["fled", "camp", "fled camp", "workers", "and", "word word", "탈북자", "final sigma"]
+    # a vocabulary may hold what the analyzer never cuts (one letter, a composed syllable): never counted
+    vocabulary = [
+        "fled",
+        "camp",
+        "fled camp",
+        "workers",
+        "and",
+        "word word",
+        "탈북자",
+        "final sigma",
+        "a",
+        "x",
+    ]
     return WordTable({"word": (Analyzer(word_ngrams=2), vocabulary)})
 
 
@@ -196,3 +209,17 @@ def test_cue_words_phrases_and_symbols_as_the_analyzer_cuts_them():
     assert _cells_by_row(table, "lex", [t for t in texts if "\n" not in t]) == [
         e for t, e in zip(texts, expected) if "\n" not in t
     ]
+
+
+def test_memory_of_new_words_and_chunks_starts_afresh(monkeypatch):
+    """Chunks of text cleaned into words are remembered with the new words, and forgotten with them."""
+    import nkclassify.words as words
+
+    monkeypatch.setattr(words, "_MAX_WORDS", 40)
+    table = _table()
+    rng = random.Random(11)
+    for _ in range(30):
+        texts = ["".join(rng.choices(POOL, k=rng.randint(0, 60))) for _ in range(20)] + FUZZ[4:6]
+        assert _words_by_row(table, texts) == [parts(t)[1] for t in texts]
+        assert len(table.words) + len(table.unclean) <= table.base + 40 + 20 * 60 + 100
+    assert table.several  # chunks of several words were met
