@@ -41,9 +41,12 @@ def _is_word_char(c: str) -> bool:
 # space, so ``str.split`` gives the maximal runs of word characters, which are what the analyzer's
 # ``\b\w\w+\b`` finds once the one-character runs are left out. ASCII goes through a byte table
 # (UTF-8 leaves bytes >= 128 alone, so other characters pass untouched); a chunk that still holds
-# one is cleaned by ``_WORD_CHARS``, which also strips accents, the first time it is seen, and the
-# memo remembers what it became (``WordTable._resolve``).
-_ASCII_WORDS = bytes(1 if b == 10 else b if b >= 128 or _is_word_char(chr(b)) else 32 for b in range(256))
+# one is lowered and cleaned by ``_WORD_CHARS``, which also strips accents, the first time it is
+# seen, and the memo remembers what it became (``WordTable._resolve``).
+_ASCII_WORDS = bytes(
+    1 if b == 10 else b if b >= 128 else ord(chr(b).lower()) if _is_word_char(chr(b)) else 32
+    for b in range(256)
+)
 
 
 class _WordChars(dict):
@@ -151,7 +154,7 @@ class _BlockTable:
         tokens = [t for t in self.tokens if not t.startswith((PREFIX_MARK, CUE_PREFIX))]
         return [w for t in tokens for w in t.split(" ")]
 
-    def fill_base(self, words: list[str], memo: dict[str, int]) -> None:
+    def fill_base(self, words: list[str], ids: dict[str, int]) -> None:
         """Columns of the vocabulary's own words (ids 1..n, in ``words`` order), in bulk."""
         n = len(words) + 1
         self.grow(n)
@@ -165,8 +168,8 @@ class _BlockTable:
             if t.count(" ") == 1 and not t.startswith((PREFIX_MARK, CUE_PREFIX))
         ]
         if bigrams:
-            left = np.array([memo[t[: t.index(" ")]] for t, _ in bigrams], dtype=np.int64)
-            right = np.array([memo[t[t.index(" ") + 1 :]] for t, _ in bigrams], dtype=np.int64)
+            left = np.array([ids[t[: t.index(" ")]] for t, _ in bigrams], dtype=np.int64)
+            right = np.array([ids[t[t.index(" ") + 1 :]] for t, _ in bigrams], dtype=np.int64)
             keys = left * _PAIR + right
             order = np.argsort(keys)
             self.bigram_keys = keys[order]
@@ -296,19 +299,22 @@ class WordTable:
         else:
             words = list(dict.fromkeys(w for t in self.blocks.values() for w in t.base_words()))
         self.words = ["\n", *words]  # id -> word
-        # chunk of the cleaned text -> code: a word's id; _BREAK; _SKIP; _MANY - i for several[i]
-        self.memo: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self.ids: dict[str, int] = {w: i for i, w in enumerate(self.words)}  # word -> id
+        # a chunk of text -> code: a word's id; _BREAK; _SKIP; _MANY - i for several[i]. A word that
+        # is its own cleaning is its own chunk; other chunks are added as they are met (``chunks``)
+        self.memo: dict[str, int] = {
+            w: i
+            for i, w in enumerate(words, 1)
+            if len(w) > 1 and (w.isascii() or w.lower().translate(_WORD_CHARS) == w)
+        }
         self.memo[_BREAK_MARK] = _BREAK
-        self.unclean: list[str] = []  # chunks in the memo that are not words (accents, dashes, quotes)
+        self.chunks: list[str] = []  # chunks added to the memo since loading
         self.several: list[list[int]] = []  # the word ids of chunks that clean into several words
         for name, table in self.blocks.items():
             if stored is not None:
                 table.load(stored[name], len(self.words))
             else:
-                table.fill_base(words, self.memo)
-        for word in words:  # a chunk of text that equals one of these is not that word: clean it
-            if len(word) < 2 or not (word.isascii() or word.translate(_WORD_CHARS) == word):
-                del self.memo[word]
+                table.fill_base(words, self.ids)
         first = _INDEX.phrase_first if self.cues else frozenset()
         self.phrase_first = np.array([w in first for w in self.words], dtype=bool)
         second = _PHRASE_SECOND if self.cues else ()
@@ -334,7 +340,7 @@ class WordTable:
                 grown = np.zeros(self.capacity, dtype=bool)
                 grown[: len(getattr(self, name))] = getattr(self, name)
                 setattr(self, name, grown)
-        self.memo[word] = i
+        self.ids[word] = i
         self.words.append(word)
         for table in self.blocks.values():
             table.set(i, word)
@@ -343,19 +349,20 @@ class WordTable:
         return i
 
     def _start_afresh(self) -> None:
-        for word in self.words[self.base :] + self.unclean:
-            del self.memo[word]
+        for chunk in self.chunks:
+            del self.memo[chunk]
+        for word in self.words[self.base :]:
+            del self.ids[word]
         del self.words[self.base :]
-        self.unclean, self.several = [], []
+        self.chunks, self.several = [], []
 
     def _resolve(self, chunk: str) -> int:
-        """The code of a chunk not seen before: a new word's id, or what its cleaning gives."""
-        if chunk.isascii():  # only word characters are left in ASCII
-            return self._add(chunk) if len(chunk) > 1 else self.memo.setdefault(chunk, _SKIP)
-        words = [w for w in chunk.translate(_WORD_CHARS).split() if len(w) > 1]
-        if words == [chunk]:
-            return self._add(chunk)
-        ids = [found if (found := self.memo.get(w)) is not None else self._add(w) for w in words]
+        """The code of a chunk not seen before: what its cleaning gives (a new word's id, perhaps)."""
+        if chunk.isascii():  # only lowercase word characters are left in ASCII
+            words = [chunk] if len(chunk) > 1 else []
+        else:
+            words = [w for w in chunk.lower().translate(_WORD_CHARS).split() if len(w) > 1]
+        ids = [found if (found := self.ids.get(w)) is not None else self._add(w) for w in words]
         if not ids:
             code = _SKIP
         elif len(ids) == 1:
@@ -364,7 +371,7 @@ class WordTable:
             code = _MANY - len(self.several)
             self.several.append(ids)
         self.memo[chunk] = code
-        self.unclean.append(chunk)
+        self.chunks.append(chunk)
         return code
 
     def _expand(self, codes: np.ndarray) -> np.ndarray:
@@ -380,13 +387,17 @@ class WordTable:
     def batch(self, texts: Sequence[str]) -> _Batch:
         """Preprocess and split a batch of texts into word ids (a few whole-batch string passes)."""
         n = len(texts)
-        if len(self.words) + len(self.unclean) > self.base + _MAX_WORDS:  # bounded memory on novel words
+        if len(self.words) + len(self.chunks) > self.base + 2 * _MAX_WORDS:  # bounded memory on novel words
             self._start_afresh()
         joined = "\n".join(texts)
         lowered: str | list[str] | None = None
-        if joined.count("\n") == n - 1:  # no text holds a line break: lowercase them all at once
-            joined = joined.lower()  # lowercasing is per character, breaks included
-            if self.cues:  # phrases and symbols look at the preprocessed text
+        if joined.count("\n") == n - 1:  # no text holds a line break: one pass over them all
+            # Lowercasing is per character but for the capital sigma, so ASCII letters are lowered
+            # by the byte table below and other characters when their chunk is cleaned (_resolve);
+            # with a sigma, or when the preprocessed text is wanted, it is lowered whole here.
+            if self.cues or "\u03a3" in joined:
+                joined = joined.lower()  # breaks are no cased letters: lowering the joined texts is fine
+            if self.cues:  # symbols look at the preprocessed text
                 lowered = joined
                 if not lowered.isascii():
                     lowered = "\n".join(

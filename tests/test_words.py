@@ -31,6 +31,7 @@ FUZZ = [
     "x" * 5000,
     " ".join(["word"] * 3000),
     "ends with a one-letter word a",
+    "ЖУК жук Жук ÉCOLE École",
     "dash—joined—words, ab½cd, “quoted” «guillemets» déjà-vu’s x—y",
 ]
 
@@ -55,6 +56,7 @@ def _table() -> WordTable:
         "final sigma",
         "a",
         "x",
+        "ЖУК",
     ]
     return WordTable({"word": (Analyzer(word_ngrams=2), vocabulary)})
 
@@ -90,16 +92,17 @@ def test_a_line_break_inside_a_text_is_a_space():
 
 def test_random_text_from_awkward_characters():
     rng = random.Random(7)
-    texts = ["".join(rng.choices(POOL, k=rng.randint(0, 80))) for _ in range(3000)]
-    _check(texts)
-    _check(texts[:50] + ["with a\nbreak"])
+    for pool in (POOL, POOL.replace("Σ", "")):  # a capital sigma lowers by context: the whole batch first
+        texts = ["".join(rng.choices(pool, k=rng.randint(0, 80))) for _ in range(3000)]
+        _check(texts)
+        _check(texts[:50] + ["with a\nbreak"])
 
 
 @pytest.mark.parametrize("plane", [0, 1])
 def test_every_character_as_a_word_and_between_words(plane):
     """Each code point alone, doubled and between two letters: is it a word character, a space,
     or something accents become (the characters of a plane in one batch)?"""
-    codes = [c for c in range(plane << 16, (plane + 1) << 16) if c != 10]
+    codes = [c for c in range(plane << 16, (plane + 1) << 16) if c not in (10, 0x3A3)]  # sigma: FUZZ
     if plane == 1:
         codes = codes[::7]
     texts = [f"a{chr(c)}b {chr(c)}{chr(c)} {chr(c)}" for c in codes]
@@ -221,5 +224,5 @@ def test_memory_of_new_words_and_chunks_starts_afresh(monkeypatch):
     for _ in range(30):
         texts = ["".join(rng.choices(POOL, k=rng.randint(0, 60))) for _ in range(20)] + FUZZ[4:6]
         assert _words_by_row(table, texts) == [parts(t)[1] for t in texts]
-        assert len(table.words) + len(table.unclean) <= table.base + 40 + 20 * 60 + 100
+        assert len(table.words) + len(table.chunks) <= table.base + 80 + 2 * 20 * 60
     assert table.several  # chunks of several words were met
