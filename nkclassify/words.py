@@ -302,11 +302,11 @@ class WordTable:
         self.ids: dict[str, int] = {w: i for i, w in enumerate(self.words)}  # word -> id
         # a chunk of text -> code: a word's id; _BREAK; _SKIP; _MANY - i for several[i]. A word that
         # is its own cleaning is its own chunk; other chunks are added as they are met (``chunks``)
-        self.memo: dict[str, int] = {
-            w: i
-            for i, w in enumerate(words, 1)
-            if len(w) > 1 and (w.isascii() or w.lower().translate(_WORD_CHARS) == w)
-        }
+        self.memo: dict[str, int] = self.ids.copy()
+        del self.memo["\n"]
+        for word in [w for w in words if len(w) < 2 or not w.isascii()]:
+            if len(word) < 2 or word.lower().translate(_WORD_CHARS) != word:
+                del self.memo[word]
         self.memo[_BREAK_MARK] = _BREAK
         self.chunks: list[str] = []  # chunks added to the memo since loading
         self.several: list[list[int]] = []  # the word ids of chunks that clean into several words
