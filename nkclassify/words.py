@@ -66,6 +66,11 @@ _MAX_WORDS = 300_000  # words remembered beyond the vocabulary's before starting
 
 # a cue phrase's second word starts with one of these (its first word is in ``_INDEX.phrase_first``)
 _PHRASE_SECOND = tuple(sorted({rest[0] for entries in _INDEX.phrases.values() for rest, *_ in entries}))
+# symbols ($, €...): counted wherever they occur in the preprocessed text
+_SYMBOLS = tuple(dict.fromkeys(term for term, _ in _INDEX.symbol_tokens))
+# one character each (a symbol never spans two characters of the text): a symbol an accent or
+# compatibility form turns into (＄ -> $) is found in the chunk holding that form, the rest in the text
+_SYMBOLS_BY_CHUNK = all(len(term) == 1 for term in _SYMBOLS)
 _SPREAD = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # Fibonacci hashing: key x this, top bits
 
 
@@ -271,10 +276,7 @@ class _Batch:
     pair_left: np.ndarray
     pair_right: np.ndarray
     pair_at: np.ndarray  # position of each pair's left word in ``word_ids``
-    lowered: str | list[str] | None  # the preprocessed texts, joined by breaks or one by one (cues only)
-
-    def lines(self) -> list[str]:
-        return self.lowered.split("\n") if isinstance(self.lowered, str) else self.lowered
+    symbols: dict[str, list[int]]  # symbol -> the row of each of its occurrences (cues only)
 
 
 class WordTable:
@@ -310,6 +312,7 @@ class WordTable:
         self.memo[_BREAK_MARK] = _BREAK
         self.chunks: list[str] = []  # chunks added to the memo since loading
         self.several: list[list[int]] = []  # the word ids of chunks that clean into several words
+        self.symbol_hits: dict[int, tuple[tuple[str, int], ...]] = {}  # several[i] with symbols: counts
         for name, table in self.blocks.items():
             if stored is not None:
                 table.load(stored[name], len(self.words))
@@ -354,22 +357,27 @@ class WordTable:
         for word in self.words[self.base :]:
             del self.ids[word]
         del self.words[self.base :]
-        self.chunks, self.several = [], []
+        self.chunks, self.several, self.symbol_hits = [], [], {}
 
     def _resolve(self, chunk: str) -> int:
         """The code of a chunk not seen before: what its cleaning gives (a new word's id, perhaps)."""
+        hits: tuple[tuple[str, int], ...] = ()
         if chunk.isascii():  # only lowercase word characters are left in ASCII
             words = [chunk] if len(chunk) > 1 else []
         else:
-            words = [w for w in chunk.lower().translate(_WORD_CHARS).split() if len(w) > 1]
+            lowered = chunk.lower()
+            words = [w for w in lowered.translate(_WORD_CHARS).split() if len(w) > 1]
+            if self.cues:  # symbols the chunk's characters become once accents are stripped
+                stripped = lowered.translate(_ACCENTS)
+                hits = tuple((term, stripped.count(term)) for term in _SYMBOLS if term in stripped)
         ids = [found if (found := self.ids.get(w)) is not None else self._add(w) for w in words]
-        if not ids:
-            code = _SKIP
-        elif len(ids) == 1:
-            code = ids[0]
-        else:
+        if len(ids) > 1 or hits:  # a code of its own
             code = _MANY - len(self.several)
             self.several.append(ids)
+            if hits:
+                self.symbol_hits[len(self.several) - 1] = hits
+        else:
+            code = ids[0] if ids else _SKIP
         self.memo[chunk] = code
         self.chunks.append(chunk)
         return code
@@ -390,23 +398,25 @@ class WordTable:
         if len(self.words) + len(self.chunks) > self.base + 2 * _MAX_WORDS:  # bounded memory on novel words
             self._start_afresh()
         joined = "\n".join(texts)
-        lowered: str | list[str] | None = None
+        symbols: dict[str, list[int]] = {}
+        by_chunk = False
         if joined.count("\n") == n - 1:  # no text holds a line break: one pass over them all
             # Lowercasing is per character but for the capital sigma, so ASCII letters are lowered
             # by the byte table below and other characters when their chunk is cleaned (_resolve);
             # with a sigma, or when the preprocessed text is wanted, it is lowered whole here.
-            if self.cues or "\u03a3" in joined:
+            by_chunk = self.cues and _SYMBOLS_BY_CHUNK
+            if (self.cues and not by_chunk) or "\u03a3" in joined:
                 joined = joined.lower()  # breaks are no cased letters: lowering the joined texts is fine
-            if self.cues:  # symbols look at the preprocessed text
-                lowered = joined
-                if not lowered.isascii():
-                    lowered = "\n".join(
-                        [t if t.isascii() else t.translate(_ACCENTS) for t in lowered.split("\n")]
-                    )
+            if self.cues and not by_chunk:  # symbols in the preprocessed text
+                lines = [t if t.isascii() else t.translate(_ACCENTS) for t in joined.split("\n")]
+                symbols = _occurrences(lines, _SYMBOLS)
+            elif by_chunk:  # the ASCII symbols straight from the text, the others below
+                ascii_symbols = [term for term in _SYMBOLS if term.isascii() and term in joined]
+                symbols = _occurrences(joined.split("\n"), ascii_symbols) if ascii_symbols else {}
         else:  # a line break inside a text is a space to the word pattern
             joined = "\n".join([t.lower().replace("\n", " ") for t in texts])
             if self.cues:
-                lowered = [preprocess(t) for t in texts]
+                symbols = _occurrences([preprocess(t) for t in texts], _SYMBOLS)
         raw = joined.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
         chunks = raw.decode("utf-8", "surrogatepass").replace(_BREAK_MARK, " \x01 ").split()
         memo = self.memo
@@ -415,6 +425,8 @@ class WordTable:
             found = memo.get(chunks[i])  # seen earlier in this batch?
             ids[i] = found if found is not None else self._resolve(chunks[i])
         if self.several and ids.min(initial=0) <= _MANY:
+            if by_chunk and self.symbol_hits:
+                self._chunk_symbols(ids, symbols)
             ids = self._expand(ids)
         is_break = ids == _BREAK
         rows = np.cumsum(is_break)
@@ -429,8 +441,16 @@ class WordTable:
             ids[:-1][pairs],
             ids[1:][pairs],
             np.flatnonzero(pairs),
-            lowered,
+            symbols,
         )
+
+    def _chunk_symbols(self, codes: np.ndarray, symbols: dict[str, list[int]]) -> None:
+        """Add the symbols of the batch's chunks that hold some (``codes`` before expansion)."""
+        at = np.flatnonzero(codes <= _MANY)
+        rows = np.cumsum(codes == _BREAK)[at]
+        for code, row in zip(codes[at].tolist(), rows.tolist()):
+            for term, count in self.symbol_hits.get(_MANY - code, ()):
+                symbols.setdefault(term, []).extend([row] * count)
 
     def cells(self, name: str, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every token the block's analyzer would cut from the batch (repeats kept)."""
@@ -482,19 +502,28 @@ class WordTable:
                     if col >= 0:
                         rows.append(row)
                         cols.append(col)
-        whole = batch.lowered if isinstance(batch.lowered, str) else "\n".join(batch.lowered)
-        present = [(term, get(token, -1)) for term, token in _INDEX.symbol_tokens if term in whole]
-        if present:
-            # each occurrence (as str.count finds them, left to right without overlap: no symbol
-            # holds a line break, so none runs from one text into the next) -> the text it is in
-            ends = np.cumsum([len(text) + 1 for text in batch.lines()])  # where each next text starts
-            for term, col in present:
-                if col < 0:
-                    continue
-                at, found = [], whole.find(term)
-                while found >= 0:
-                    at.append(found)
-                    found = whole.find(term, found + len(term))
-                rows += np.searchsorted(ends, at, side="right").tolist()
-                cols += [col] * len(at)
+        for term, token in _INDEX.symbol_tokens:
+            col = get(token, -1)
+            if col >= 0 and term in batch.symbols:
+                rows += batch.symbols[term]
+                cols += [col] * len(batch.symbols[term])
         return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+
+
+def _occurrences(lines: list[str], terms: Sequence[str]) -> dict[str, list[int]]:
+    """Term -> the line of each of its occurrences, as ``str.count`` counts them (left to right, no
+    overlap; no term holds a line break, so none runs from one line into the next)."""
+    whole = "\n".join(lines)
+    found: dict[str, list[int]] = {}
+    ends = None
+    for term in terms:
+        if term not in whole:
+            continue
+        if ends is None:
+            ends = np.cumsum([len(line) + 1 for line in lines])  # where each next line starts
+        at, i = [], whole.find(term)
+        while i >= 0:
+            at.append(i)
+            i = whole.find(term, i + len(term))
+        found[term] = np.searchsorted(ends, at, side="right").tolist()
+    return found

@@ -148,10 +148,15 @@ def _cells_by_row(table: WordTable, name: str, texts: list[str]) -> list[Counter
     return found
 
 
-def test_cue_words_phrases_and_symbols_as_the_analyzer_cuts_them():
+@pytest.mark.parametrize("by_chunk", [True, False])
+def test_cue_words_phrases_and_symbols_as_the_analyzer_cuts_them(by_chunk, monkeypatch):
     """Phrases (also across one-letter words, at a text's end, cut by a break) and symbols (several
-    in a text, at its edges, full-width forms that accents turn into symbols)."""
+    in a text, at its edges, full-width forms that accents turn into symbols), found in chunks or,
+    as for a symbol of several characters, in the preprocessed text."""
+    import nkclassify.words as words
     from nkclassify.lexicon import CUE_PREFIX, CUES
+
+    monkeypatch.setattr(words, "_SYMBOLS_BY_CHUNK", by_chunk)
 
     analyzer = Analyzer(word_ngrams=2, prefix=5, cues=True, stop_words=frozenset({"the", "to"}))
     vocabulary = [CUE_PREFIX + name for name in CUES] + ["sent back", "~defec", "fled", "went"]
