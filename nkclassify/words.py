@@ -313,6 +313,7 @@ class WordTable:
         self.chunks: list[str] = []  # chunks added to the memo since loading
         self.several: list[list[int]] = []  # the word ids of chunks that clean into several words
         self.symbol_hits: dict[int, tuple[tuple[str, int], ...]] = {}  # several[i] with symbols: counts
+        self.phrase_pairs: dict[int, bool] = {}  # pair key -> can a phrase start with these two words?
         for name, table in self.blocks.items():
             if stored is not None:
                 table.load(stored[name], len(self.words))
@@ -357,7 +358,7 @@ class WordTable:
         for word in self.words[self.base :]:
             del self.ids[word]
         del self.words[self.base :]
-        self.chunks, self.several, self.symbol_hits = [], [], {}
+        self.chunks, self.several, self.symbol_hits, self.phrase_pairs = [], [], {}, {}
 
     def _resolve(self, chunk: str) -> int:
         """The code of a chunk not seen before: what its cleaning gives (a new word's id, perhaps)."""
@@ -444,6 +445,12 @@ class WordTable:
             symbols,
         )
 
+    def _phrase_pair(self, key: int) -> bool:
+        first, second = (self.words[i] for i in divmod(key, int(_PAIR)))
+        can = any(second.startswith(rest[0]) for rest, *_ in _INDEX.phrases[first])
+        self.phrase_pairs[key] = can
+        return can
+
     def _chunk_symbols(self, codes: np.ndarray, symbols: dict[str, list[int]]) -> None:
         """Add the symbols of the batch's chunks that hold some (``codes`` before expansion)."""
         at = np.flatnonzero(codes <= _MANY)
@@ -488,6 +495,10 @@ class WordTable:
         rows: list[int] = []
         cols: list[int] = []
         maybe = np.flatnonzero(self.phrase_first[batch.pair_left] & self.phrase_second[batch.pair_right])
+        if len(maybe):  # the pairs where one of the first word's own phrases can start
+            known, check = self.phrase_pairs, self._phrase_pair
+            keys = (batch.pair_left[maybe] * _PAIR + batch.pair_right[maybe]).tolist()
+            maybe = maybe[np.array([known[k] if k in known else check(k) for k in keys], dtype=bool)]
         if len(maybe):
             # the words from each such pair on, as many as the longest phrase, within its text
             at = batch.pair_at[maybe][:, None] + np.arange(_INDEX.phrase_words)

@@ -231,3 +231,23 @@ def test_memory_of_new_words_and_chunks_starts_afresh(monkeypatch):
         assert _words_by_row(table, texts) == [parts(t)[1] for t in texts]
         assert len(table.words) + len(table.chunks) <= table.base + 80 + 2 * 20 * 60
     assert table.several  # chunks of several words were met
+
+
+def test_phrases_and_symbols_after_the_memory_starts_afresh(monkeypatch):
+    """New words' ids are given out again after a fresh start: nothing remembered about the old
+    ones (chunks, pairs that can start a phrase, chunks holding symbols) may carry over."""
+    import nkclassify.words as words
+    from nkclassify.lexicon import CUE_PREFIX, CUES
+
+    monkeypatch.setattr(words, "_MAX_WORDS", 3)
+    analyzer = Analyzer(word_ngrams=0, cues=True)
+    vocabulary = [CUE_PREFIX + name for name in CUES]
+    columns = {t: i for i, t in enumerate(vocabulary)}
+    table = WordTable({"cues": (analyzer, vocabulary)})
+    rng = random.Random(5)
+    pieces = ["sent", "back", "home", "went", "missing", "ran", "away", "left", "the", "country", "€", "＄"]
+    pieces += ["zz", "yy", "xx", "ww", "vv", "uu", "éé", "àà", "ôô"]
+    for _ in range(300):
+        texts = [" ".join(rng.choices(pieces, k=rng.randint(1, 6))) for _ in range(3)]
+        expected = [Counter(columns[t] for t in analyzer(text) if t in columns) for text in texts]
+        assert _cells_by_row(table, "cues", texts) == expected
