@@ -246,7 +246,7 @@ def test_phrases_and_symbols_after_the_memory_starts_afresh(monkeypatch):
     table = WordTable({"cues": (analyzer, vocabulary)})
     rng = random.Random(5)
     pieces = ["sent", "back", "home", "went", "missing", "ran", "away", "left", "the", "country", "€", "＄"]
-    pieces += ["zz", "yy", "xx", "ww", "vv", "uu", "éé", "àà", "ôô"]
+    pieces += ["zz", "yy", "xx", "ww", "vv", "uu", "éé", "àà", "ôô", "zz—yy", "sent—back", "€—"]
     for _ in range(300):
         texts = [" ".join(rng.choices(pieces, k=rng.randint(1, 6))) for _ in range(3)]
         expected = [Counter(columns[t] for t in analyzer(text) if t in columns) for text in texts]
