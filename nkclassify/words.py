@@ -1,14 +1,14 @@
 """Word tokens of a whole batch at once: the engine's fast road for word, prefix and cue blocks.
 
 Cutting tokens text by text (strings for every bigram and prefix, a dictionary lookup for each)
-was most of the time of tagging. Here a batch of texts is lowercased and cut into chunks by a few
-whole-batch string passes (no regular expression), each chunk becomes an integer by one dictionary
-lookup (a chunk that needs cleaning, accents or quotes, is cleaned once and remembered), and the rest is
-numpy: unigram and prefix columns by gathering, bigrams as integer pairs found in a hash table,
-single-word cue hits by gathering. Only cue phrases and currency symbols are looked at text by
-text, and only in the texts that can hold them. The tokens counted are exactly those of
-``Analyzer.tokens`` (a test holds the engine to the scikit-learn pipeline), so the fast road
-changes speed, never results.
+was most of the time of tagging. Here a batch of texts is cut into chunks by a few whole-batch
+string passes (no regular expression), each chunk becomes an integer by one dictionary lookup (a
+chunk that needs cleaning, for accents, capitals or quotes, is cleaned once and remembered), and
+the rest is numpy: unigram and prefix columns by gathering, bigrams as integer pairs found in a
+hash table, single-word cue hits by gathering. Cue phrases are checked in Python only where a pair
+of words can start one, and currency symbols are counted where they occur. The tokens counted are
+exactly those of ``Analyzer.tokens`` (tests hold the engine to the scikit-learn pipeline and the
+word road to the analyzer on every character), so the fast road changes speed, never results.
 """
 
 from __future__ import annotations
