@@ -156,6 +156,8 @@ class Engine:
         if not all_rows:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0)
+        if len(all_rows) == 1:  # one block's cells come sorted by row, then column
+            return all_rows[0], all_cols[0], all_vals[0]
         row = np.concatenate(all_rows)
         col = np.concatenate(all_cols)
         val = np.concatenate(all_vals)
@@ -184,9 +186,13 @@ class Engine:
         scores = np.zeros((n, self._weights.shape[1]))
         row, col, val = self.vectorize(texts)
         if len(row):
-            contributions = self._weights[col] * val[:, None]
-            present, starts = np.unique(row, return_index=True)
-            scores[present] = np.add.reduceat(contributions, starts, axis=0)
+            contributions = self._weights.take(col, axis=0)  # take: several times faster than [col] on rows
+            contributions *= val[:, None]
+            first = np.empty(len(row), dtype=bool)  # where each row's run starts (rows come sorted)
+            first[0] = True
+            np.not_equal(row[1:], row[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            scores[row[starts]] = np.add.reduceat(contributions, starts, axis=0)
         if self.dense:
             words = [parts(text)[1] for text in texts]
             for block in self.dense:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -236,24 +236,22 @@ class _LineState:
                 texts.pop()
             # a line within the character limit is within the byte limit too: 4 bytes a character at most
             if texts is not None and max(map(len, texts)) <= self.max_chars:
-                yield self._fast(texts, newline)
+                yield self._fast(texts, newline, b"\r" in data)
                 return
         raws = data.split(b"\n")
         if newline:
             raws.pop()
         yield from self._slow(raws, newline)
 
-    def _fast(self, texts: list[str], newline: bool) -> LineBlock:
+    def _fast(self, texts: list[str], newline: bool, carriage_returns: bool = True) -> LineBlock:
         first = self.number + 1
         if first == 1 and texts[0].startswith("\ufeff"):
             texts[0] = texts[0][1:]
-        offsets, offset, extra = [], self.offset, int(newline)
-        for text in texts:
-            offsets.append(offset)
-            offset += len(text) + extra
+        # each line's offset: a running sum of the line lengths (with their breaks), from this one on
+        offsets = list(accumulate(map(int(newline).__add__, map(len, texts)), initial=self.offset))
+        self.offset = offsets.pop()
         self.number += len(texts)
-        self.offset = offset
-        bodies = [t.rstrip("\r") for t in texts]
+        bodies = [t.rstrip("\r") for t in texts] if carriage_returns else texts
         return LineBlock(self.source, list(range(first, first + len(texts))), offsets, bodies, [])
 
     def _slow(self, raws: list[bytes], newline: bool) -> Iterator[LineBlock | Problem]:

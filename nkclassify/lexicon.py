@@ -344,6 +344,7 @@ class _Index:
                     self.stems.setdefault(words[0], []).append((term, name))
         self.lengths = sorted({len(s) for s in self.stems})
         self.phrase_first = frozenset(self.phrases)
+        self.phrase_words = max((1 + len(p[0]) for ps in self.phrases.values() for p in ps), default=1)
         self.symbol_tokens = [(term, CUE_PREFIX + name) for term, name in self.symbols]
         self._hits = _Memo(self._single)
         self._tokens = _Memo(lambda word: tuple(CUE_PREFIX + name for name, _, _ in self._hits[word]))
@@ -364,14 +365,18 @@ class _Index:
             return hits
         first = self.phrase_first
         for i in [i for i, word in enumerate(words) if word in first]:
-            word = words[i]
-            for rest, whole, term, name in self.phrases[word]:
-                tail = words[i + 1 : i + 1 + len(rest)]
-                last_ok = bool(tail) and (
-                    tail[-1] == rest[-1] or (not whole and tail[-1].startswith(rest[-1]))
-                )
-                if len(tail) == len(rest) and tail[:-1] == list(rest[:-1]) and last_ok:
-                    hits.append((name, term, " ".join([word, *tail])))
+            hits += self.phrase_hits_at(words, i)
+        return hits
+
+    def phrase_hits_at(self, words: list[str], i: int) -> list[tuple[str, str, str]]:
+        """The phrases that start at ``words[i]``, a phrase's first word (see ``phrase_first``)."""
+        hits = []
+        word = words[i]
+        for rest, whole, term, name in self.phrases[word]:
+            tail = words[i + 1 : i + 1 + len(rest)]
+            last_ok = bool(tail) and (tail[-1] == rest[-1] or (not whole and tail[-1].startswith(rest[-1])))
+            if len(tail) == len(rest) and tail[:-1] == list(rest[:-1]) and last_ok:
+                hits.append((name, term, " ".join([word, *tail])))
         return hits
 
     def matches(self, lowered: str, words: list[str] | None = None) -> list[tuple[str, str, str]]:

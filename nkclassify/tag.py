@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
+from operator import add
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -393,6 +394,11 @@ class _Piece:
 
 def _line_piece(block: LineBlock) -> _Piece:
     """The non-blank lines of a block, stripped, with offsets of what is kept."""
+    stripped = [t.strip() for t in block.texts]
+    if stripped == block.texts and all(stripped):  # the usual block: nothing to strip (same strs), no blank
+        index = list(map((-1).__add__, block.numbers))
+        end = list(map(add, block.offsets, map(len, block.texts)))
+        return _Piece(block.source, block.texts, index, block.offsets, end, block.ids, block.pages)
     left = [t.lstrip() for t in block.texts]
     kept = [i for i, t in enumerate(left) if t]
     if len(kept) == len(left):

@@ -1,18 +1,18 @@
 """Word tokens of a whole batch at once: the engine's fast road for word, prefix and cue blocks.
 
 Cutting tokens text by text (strings for every bigram and prefix, a dictionary lookup for each)
-was most of the time of tagging. Here a batch of texts is lowercased and split into words in one
-regular-expression pass, each word becomes an integer by one dictionary lookup, and the rest is
-numpy: unigram and prefix columns by gathering, bigrams as integer pairs found by binary search,
-single-word cue hits by gathering. Only cue phrases and currency symbols are looked at text by
-text, and only in the texts that can hold them. The tokens counted are exactly those of
-``Analyzer.tokens`` (a test holds the engine to the scikit-learn pipeline), so the fast road
-changes speed, never results.
+was most of the time of tagging. Here a batch of texts is cut into chunks by a few whole-batch
+string passes (no regular expression), each chunk becomes an integer by one dictionary lookup (a
+chunk that needs cleaning, for accents, capitals or quotes, is cleaned once and remembered), and
+the rest is numpy: unigram and prefix columns by gathering, bigrams as integer pairs found in a
+hash table, single-word cue hits by gathering. Cue phrases are checked in Python only where a pair
+of words can start one, and currency symbols are counted where they occur. The tokens counted are
+exactly those of ``Analyzer.tokens`` (tests hold the engine to the scikit-learn pipeline and the
+word road to the analyzer on every character), so the fast road changes speed, never results.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,11 +26,94 @@ from .lexicon import _INDEX, CUE_PREFIX
 
 __all__ = ["WordTable"]
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")  # the analyzer's word pattern
-_WORD_OR_BREAK = re.compile(r"(?u)\b\w\w+\b|\n")  # the same words, and the breaks between texts
 _BREAK = 0  # the id of the break between two texts
+_SKIP = -2  # the code of a chunk without words (one letter, a dash): no token (words have two or more)
+_MANY = -3  # codes from here down: a chunk that cleans into several words (``WordTable.several``)
+_BREAK_MARK = "\x01"  # the break between two texts in the cleaned text (the original \x01 is a space)
+
+
+def _is_word_char(c: str) -> bool:
+    """The word pattern's ``\\w`` on a str: alphanumeric (letters, digits, numerals) or ``_``."""
+    return c.isalnum() or c == "_"
+
+
+# Words without the regular expression: every character that is not a word character becomes a
+# space, so ``str.split`` gives the maximal runs of word characters, which are what the analyzer's
+# ``\b\w\w+\b`` finds once the one-character runs are left out. ASCII goes through a byte table
+# (UTF-8 leaves bytes >= 128 alone, so other characters pass untouched); a chunk that still holds
+# one is lowered and cleaned by ``_WORD_CHARS``, which also strips accents, the first time it is
+# seen, and the memo remembers what it became (``WordTable._resolve``).
+_ASCII_WORDS = bytes(
+    1 if b == 10 else b if b >= 128 else ord(chr(b).lower()) if _is_word_char(chr(b)) else 32
+    for b in range(256)
+)
+
+
+class _WordChars(dict):
+    """A ``str.translate`` table, filled on first sight: accents stripped as ``preprocess`` strips
+    them, then every character that is not a word character a space."""
+
+    def __missing__(self, code: int) -> str:
+        cleaned = "".join(c if _is_word_char(c) else " " for c in _ACCENTS[code])
+        self[code] = cleaned
+        return cleaned
+
+
+_WORD_CHARS = _WordChars()
 _PAIR = np.int64(1 << 31)  # bigram key: left id x _PAIR + right id
 _MAX_WORDS = 300_000  # words remembered beyond the vocabulary's before starting afresh
+
+
+# a cue phrase's second word starts with one of these (its first word is in ``_INDEX.phrase_first``)
+_PHRASE_SECOND = tuple(sorted({rest[0] for entries in _INDEX.phrases.values() for rest, *_ in entries}))
+# symbols ($, €...): counted wherever they occur in the preprocessed text
+_SYMBOLS = tuple(dict.fromkeys(term for term, _ in _INDEX.symbol_tokens))
+# one character each (a symbol never spans two characters of the text): a symbol an accent or
+# compatibility form turns into (＄ -> $) is found in the chunk holding that form, the rest in the text
+_SYMBOLS_BY_CHUNK = all(len(term) == 1 for term in _SYMBOLS)
+_SPREAD = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # Fibonacci hashing: key x this, top bits
+
+
+class _PairIndex:
+    """Bigram key -> column by open addressing: one gather finds most keys, where a binary search
+    over the sorted keys took some 16 dependent steps (cache misses) a key.
+
+    Linear probing without wrap-around, built in numpy from the keys sorted by home slot: each key
+    takes the first free slot from its home on (a running maximum), and the table is at least four
+    times the keys, so runs are short; an empty slot (-1) after the last ends every probe.
+    """
+
+    def __init__(self, keys: np.ndarray, cols: np.ndarray) -> None:
+        bits = max(int(4 * len(keys) - 1).bit_length(), 4)
+        self.shift, self.mask = np.int64(64 - bits), np.int64((1 << bits) - 1)
+        home = self._home(keys)
+        order = np.argsort(home)  # keys with the same home may go in any order
+        at = np.arange(len(keys), dtype=np.int64)
+        slot = np.maximum.accumulate(home[order] - at) + at if len(keys) else at
+        size = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
+        self.keys = np.full(size, -1, dtype=np.int64)
+        self.cols = np.full(size, -1, dtype=np.int64)
+        self.keys[slot] = keys[order]
+        self.cols[slot] = cols[order]
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return (keys * _SPREAD >> self.shift) & self.mask  # int64 products wrap, as intended
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The column of each key (keys >= 0), -1 for keys not in the table."""
+        slot = self._home(keys)
+        found = self.keys[slot]
+        hit = found == keys
+        cols = self.cols[slot]
+        cols[~hit] = -1
+        go = np.flatnonzero(~hit & (found != -1))  # a different key here: look further along
+        while len(go):
+            slot[go] += 1
+            found = self.keys[slot[go]]
+            hit = found == keys[go]
+            cols[go[hit]] = self.cols[slot[go[hit]]]
+            go = go[~hit & (found != -1)]
+        return cols
 
 
 class _BlockTable:
@@ -55,6 +138,11 @@ class _BlockTable:
         self.bigram_cols = np.zeros(0, dtype=np.int64)
 
     @cached_property
+    def pairs(self) -> _PairIndex:
+        """The bigram columns by key, for lookups (the sorted keys stay what the model file stores)."""
+        return _PairIndex(self.bigram_keys, self.bigram_cols)
+
+    @cached_property
     def vocabulary(self) -> dict[str, int]:
         """Every token -> column (working the tables out from the vocabulary needs it all)."""
         return {t: i for i, t in enumerate(self.tokens)}
@@ -71,7 +159,7 @@ class _BlockTable:
         tokens = [t for t in self.tokens if not t.startswith((PREFIX_MARK, CUE_PREFIX))]
         return [w for t in tokens for w in t.split(" ")]
 
-    def fill_base(self, words: list[str], memo: dict[str, int]) -> None:
+    def fill_base(self, words: list[str], ids: dict[str, int]) -> None:
         """Columns of the vocabulary's own words (ids 1..n, in ``words`` order), in bulk."""
         n = len(words) + 1
         self.grow(n)
@@ -85,8 +173,8 @@ class _BlockTable:
             if t.count(" ") == 1 and not t.startswith((PREFIX_MARK, CUE_PREFIX))
         ]
         if bigrams:
-            left = np.array([memo[t[: t.index(" ")]] for t, _ in bigrams], dtype=np.int64)
-            right = np.array([memo[t[t.index(" ") + 1 :]] for t, _ in bigrams], dtype=np.int64)
+            left = np.array([ids[t[: t.index(" ")]] for t, _ in bigrams], dtype=np.int64)
+            right = np.array([ids[t[t.index(" ") + 1 :]] for t, _ in bigrams], dtype=np.int64)
             keys = left * _PAIR + right
             order = np.argsort(keys)
             self.bigram_keys = keys[order]
@@ -182,23 +270,13 @@ class _Batch:
     """Words of a batch of texts: their ids, the row of each, and what phrases and symbols need."""
 
     n: int
-    tokens: list[str]  # words and breaks, in order
-    ids: np.ndarray  # id of each token (breaks are 0)
-    word_rows: np.ndarray  # row of each word (breaks left out)
+    word_rows: np.ndarray  # row of each word (breaks and one-character words left out)
     word_ids: np.ndarray
     pair_rows: np.ndarray  # row, left id and right id of each pair of neighbouring words in a text
     pair_left: np.ndarray
     pair_right: np.ndarray
-    breaks: np.ndarray  # token positions of the breaks
-    lowered: str | list[str]  # the preprocessed texts, joined by breaks or one by one
-
-    def words_of(self, row: int) -> list[str]:
-        start = int(self.breaks[row - 1]) + 1 if row else 0
-        end = int(self.breaks[row]) if row < len(self.breaks) else len(self.tokens)
-        return self.tokens[start:end]
-
-    def lines(self) -> list[str]:
-        return self.lowered.split("\n") if isinstance(self.lowered, str) else self.lowered
+    pair_at: np.ndarray  # position of each pair's left word in ``word_ids``
+    symbols: dict[str, list[int]]  # symbol -> the row of each of its occurrences (cues only)
 
 
 class WordTable:
@@ -223,14 +301,28 @@ class WordTable:
         else:
             words = list(dict.fromkeys(w for t in self.blocks.values() for w in t.base_words()))
         self.words = ["\n", *words]  # id -> word
-        self.memo: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self.ids: dict[str, int] = {w: i for i, w in enumerate(self.words)}  # word -> id
+        # a chunk of text -> code: a word's id; _BREAK; _SKIP; _MANY - i for several[i]. A word that
+        # is its own cleaning is its own chunk; other chunks are added as they are met (``chunks``)
+        self.memo: dict[str, int] = self.ids.copy()
+        del self.memo["\n"]
+        for word in [w for w in words if len(w) < 2 or not w.isascii()]:
+            if len(word) < 2 or word.lower().translate(_WORD_CHARS) != word:
+                del self.memo[word]
+        self.memo[_BREAK_MARK] = _BREAK
+        self.chunks: list[str] = []  # chunks added to the memo since loading
+        self.several: list[list[int]] = []  # the word ids of chunks that clean into several words
+        self.symbol_hits: dict[int, tuple[tuple[str, int], ...]] = {}  # several[i] with symbols: counts
+        self.phrase_pairs: dict[int, bool] = {}  # pair key -> can a phrase start with these two words?
         for name, table in self.blocks.items():
             if stored is not None:
                 table.load(stored[name], len(self.words))
             else:
-                table.fill_base(words, self.memo)
+                table.fill_base(words, self.ids)
         first = _INDEX.phrase_first if self.cues else frozenset()
         self.phrase_first = np.array([w in first for w in self.words], dtype=bool)
+        second = _PHRASE_SECOND if self.cues else ()
+        self.phrase_second = np.array([w.startswith(second) for w in self.words], dtype=bool)
         self.capacity = len(self.words)
         self.base = len(self.words)
 
@@ -248,63 +340,124 @@ class WordTable:
             self.capacity = max(2 * self.capacity, 1024)
             for table in self.blocks.values():
                 table.grow(self.capacity)
-            grown = np.zeros(self.capacity, dtype=bool)
-            grown[: len(self.phrase_first)] = self.phrase_first
-            self.phrase_first = grown
-        self.memo[word] = i
+            for name in ("phrase_first", "phrase_second"):
+                grown = np.zeros(self.capacity, dtype=bool)
+                grown[: len(getattr(self, name))] = getattr(self, name)
+                setattr(self, name, grown)
+        self.ids[word] = i
         self.words.append(word)
         for table in self.blocks.values():
             table.set(i, word)
         self.phrase_first[i] = self.cues and word in _INDEX.phrase_first
+        self.phrase_second[i] = self.cues and word.startswith(_PHRASE_SECOND)
         return i
 
     def _start_afresh(self) -> None:
+        for chunk in self.chunks:
+            del self.memo[chunk]
         for word in self.words[self.base :]:
-            del self.memo[word]
+            del self.ids[word]
         del self.words[self.base :]
+        self.chunks, self.several, self.symbol_hits, self.phrase_pairs = [], [], {}, {}
+
+    def _resolve(self, chunk: str) -> int:
+        """The code of a chunk not seen before: what its cleaning gives (a new word's id, perhaps)."""
+        hits: tuple[tuple[str, int], ...] = ()
+        if chunk.isascii():  # only lowercase word characters are left in ASCII
+            words = [chunk] if len(chunk) > 1 else []
+        else:
+            lowered = chunk.lower()
+            words = [w for w in lowered.translate(_WORD_CHARS).split() if len(w) > 1]
+            if self.cues:  # symbols the chunk's characters become once accents are stripped
+                stripped = lowered.translate(_ACCENTS)
+                hits = tuple((term, stripped.count(term)) for term in _SYMBOLS if term in stripped)
+        ids = [found if (found := self.ids.get(w)) is not None else self._add(w) for w in words]
+        if len(ids) > 1 or hits:  # a code of its own
+            code = _MANY - len(self.several)
+            self.several.append(ids)
+            if hits:
+                self.symbol_hits[len(self.several) - 1] = hits
+        else:
+            code = ids[0] if ids else _SKIP
+        self.memo[chunk] = code
+        self.chunks.append(chunk)
+        return code
+
+    def _expand(self, codes: np.ndarray) -> np.ndarray:
+        """Codes with each chunk of several words replaced by their ids."""
+        at = np.flatnonzero(codes <= _MANY)
+        parts, start = [], 0
+        for i, code in zip(at.tolist(), codes[at].tolist()):
+            parts += [codes[start:i], np.array(self.several[_MANY - code], dtype=np.int64)]
+            start = i + 1
+        parts.append(codes[start:])
+        return np.concatenate(parts)
 
     def batch(self, texts: Sequence[str]) -> _Batch:
-        """Preprocess and split a batch of texts into word ids (one regular-expression pass)."""
+        """Preprocess and split a batch of texts into word ids (a few whole-batch string passes)."""
         n = len(texts)
-        if len(self.words) > self.base + _MAX_WORDS:  # bounded memory on endless novel words
+        if len(self.words) + len(self.chunks) > self.base + 2 * _MAX_WORDS:  # bounded memory on novel words
             self._start_afresh()
         joined = "\n".join(texts)
-        if joined.count("\n") == n - 1:  # no text holds a line break: split them all at once
-            lowered: str | list[str] = joined.lower()  # lowercasing is per character, breaks included
-            if not lowered.isascii():
-                lowered = "\n".join(
-                    [t if t.isascii() else t.translate(_ACCENTS) for t in lowered.split("\n")]
-                )
-            tokens = _WORD_OR_BREAK.findall(lowered)
-        else:
-            lowered = [preprocess(t) for t in texts]
-            tokens = []
-            for text in lowered:
-                tokens += _WORD.findall(text)
-                tokens.append("\n")
-            tokens.pop()
+        symbols: dict[str, list[int]] = {}
+        by_chunk = False
+        if joined.count("\n") == n - 1:  # no text holds a line break: one pass over them all
+            # Lowercasing is per character but for the capital sigma, so ASCII letters are lowered
+            # by the byte table below and other characters when their chunk is cleaned (_resolve);
+            # with a sigma, or when the preprocessed text is wanted, it is lowered whole here.
+            by_chunk = self.cues and _SYMBOLS_BY_CHUNK
+            if (self.cues and not by_chunk) or "\u03a3" in joined:
+                joined = joined.lower()  # breaks are no cased letters: lowering the joined texts is fine
+            if self.cues and not by_chunk:  # symbols in the preprocessed text
+                lines = [t if t.isascii() else t.translate(_ACCENTS) for t in joined.split("\n")]
+                symbols = _occurrences(lines, _SYMBOLS)
+            elif by_chunk:  # the ASCII symbols straight from the text, the others below
+                ascii_symbols = [term for term in _SYMBOLS if term.isascii() and term in joined]
+                symbols = _occurrences(joined.split("\n"), ascii_symbols) if ascii_symbols else {}
+        else:  # a line break inside a text is a space to the word pattern
+            joined = "\n".join([t.lower().replace("\n", " ") for t in texts])
+            if self.cues:
+                symbols = _occurrences([preprocess(t) for t in texts], _SYMBOLS)
+        raw = joined.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
+        chunks = raw.decode("utf-8", "surrogatepass").replace(_BREAK_MARK, " \x01 ").split()
         memo = self.memo
-        ids = np.fromiter(map(memo.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        for i in np.flatnonzero(ids < 0).tolist():
-            word = tokens[i]
-            found = memo.get(word)
-            ids[i] = found if found is not None else self._add(word)
+        ids = np.fromiter(map(memo.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
+        for i in np.flatnonzero(ids == -1).tolist():
+            found = memo.get(chunks[i])  # seen earlier in this batch?
+            ids[i] = found if found is not None else self._resolve(chunks[i])
+        if self.several and ids.min(initial=0) <= _MANY:
+            if by_chunk and self.symbol_hits:
+                self._chunk_symbols(ids, symbols)
+            ids = self._expand(ids)
         is_break = ids == _BREAK
         rows = np.cumsum(is_break)
-        words = ~is_break
-        pairs = words[:-1] & words[1:]
+        words = ids > 0
+        rows, ids = rows[words], ids[words]
+        pairs = rows[:-1] == rows[1:]
         return _Batch(
             n,
-            tokens,
+            rows,
             ids,
-            rows[words],
-            ids[words],
             rows[:-1][pairs],
             ids[:-1][pairs],
             ids[1:][pairs],
-            np.flatnonzero(is_break),
-            lowered,
+            np.flatnonzero(pairs),
+            symbols,
         )
+
+    def _phrase_pair(self, key: int) -> bool:
+        first, second = (self.words[i] for i in divmod(key, int(_PAIR)))
+        can = any(second.startswith(rest[0]) for rest, *_ in _INDEX.phrases[first])
+        self.phrase_pairs[key] = can
+        return can
+
+    def _chunk_symbols(self, codes: np.ndarray, symbols: dict[str, list[int]]) -> None:
+        """Add the symbols of the batch's chunks that hold some (``codes`` before expansion)."""
+        at = np.flatnonzero(codes <= _MANY)
+        rows = np.cumsum(codes == _BREAK)[at]
+        for code, row in zip(codes[at].tolist(), rows.tolist()):
+            for term, count in self.symbol_hits.get(_MANY - code, ()):
+                symbols.setdefault(term, []).extend([row] * count)
 
     def cells(self, name: str, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every token the block's analyzer would cut from the batch (repeats kept)."""
@@ -317,14 +470,13 @@ class WordTable:
                 rows.append(batch.word_rows[keep])
                 cols.append(c[keep])
             if len(table.bigram_keys) and len(batch.pair_left):
-                keys = batch.pair_left * _PAIR + batch.pair_right
-                at = np.searchsorted(table.bigram_keys, keys).clip(max=len(table.bigram_keys) - 1)
-                keep = table.bigram_keys[at] == keys
+                found = table.pairs.find(batch.pair_left * _PAIR + batch.pair_right)
+                keep = found >= 0
                 rows.append(batch.pair_rows[keep])
-                cols.append(table.bigram_cols[at[keep]])
+                cols.append(found[keep])
         if table.cues:
             table.fill_cues(batch.word_ids, self.words)
-            c = table.cue[batch.word_ids]
+            c = table.cue.take(batch.word_ids, axis=0)
             keep = c >= 0
             rows.append(np.broadcast_to(batch.word_rows[:, None], c.shape)[keep])
             cols.append(c[keep])
@@ -337,24 +489,52 @@ class WordTable:
         return np.concatenate(rows), np.concatenate(cols)
 
     def _phrases_and_symbols(self, table: _BlockTable, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
-        """Cue phrases (only in rows with a phrase's first word) and symbols ($, €...), text by text."""
+        """Cue phrases, text by text but only in rows where a phrase's first word is followed by a word
+        that can start its rest; symbols ($, €...) where they occur."""
         get = table.marked.get
         rows: list[int] = []
         cols: list[int] = []
-        has_phrase = np.bincount(batch.word_rows[self.phrase_first[batch.word_ids]], minlength=batch.n)
-        for row in np.flatnonzero(has_phrase).tolist():
-            for name, _, _ in _INDEX._phrase_hits(batch.words_of(row)):
-                col = get(CUE_PREFIX + name, -1)
-                if col >= 0:
-                    rows.append(row)
-                    cols.append(col)
-        whole = batch.lowered if isinstance(batch.lowered, str) else "\n".join(batch.lowered)
-        present = [(term, get(token, -1)) for term, token in _INDEX.symbol_tokens if term in whole]
-        if present:
-            for row, text in enumerate(batch.lines()):
-                for term, col in present:
-                    if col >= 0 and term in text:
-                        count = text.count(term)
-                        rows += [row] * count
-                        cols += [col] * count
+        maybe = np.flatnonzero(self.phrase_first[batch.pair_left] & self.phrase_second[batch.pair_right])
+        if len(maybe):  # the pairs where one of the first word's own phrases can start
+            known, check = self.phrase_pairs, self._phrase_pair
+            keys = (batch.pair_left[maybe] * _PAIR + batch.pair_right[maybe]).tolist()
+            maybe = maybe[np.array([known[k] if k in known else check(k) for k in keys], dtype=bool)]
+        if len(maybe):
+            # the words from each such pair on, as many as the longest phrase, within its text
+            at = batch.pair_at[maybe][:, None] + np.arange(_INDEX.phrase_words)
+            at = at.clip(max=len(batch.word_ids) - 1)
+            inside = batch.word_rows[at] == batch.pair_rows[maybe][:, None]
+            window = np.where(inside, batch.word_ids[at], -1)
+            words = self.words
+            for row, ids in zip(batch.pair_rows[maybe].tolist(), window.tolist()):
+                following = [words[i] for i in ids if i >= 0]
+                for name, _, _ in _INDEX.phrase_hits_at(following, 0):
+                    col = get(CUE_PREFIX + name, -1)
+                    if col >= 0:
+                        rows.append(row)
+                        cols.append(col)
+        for term, token in _INDEX.symbol_tokens:
+            col = get(token, -1)
+            if col >= 0 and term in batch.symbols:
+                rows += batch.symbols[term]
+                cols += [col] * len(batch.symbols[term])
         return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+
+
+def _occurrences(lines: list[str], terms: Sequence[str]) -> dict[str, list[int]]:
+    """Term -> the line of each of its occurrences, as ``str.count`` counts them (left to right, no
+    overlap; no term holds a line break, so none runs from one line into the next)."""
+    whole = "\n".join(lines)
+    found: dict[str, list[int]] = {}
+    ends = None
+    for term in terms:
+        if term not in whole:
+            continue
+        if ends is None:
+            ends = np.cumsum([len(line) + 1 for line in lines])  # where each next line starts
+        at, i = [], whole.find(term)
+        while i >= 0:
+            at.append(i)
+            i = whole.find(term, i + len(term))
+        found[term] = np.searchsorted(ends, at, side="right").tolist()
+    return found

@@ -102,7 +102,7 @@ def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch):
     fast = [engine.predict_proba(texts[i : i + 97]) for i in range(0, len(texts), 97)]
     table, engine._words = engine._words, None
     slow = [engine.predict_proba(texts[i : i + 97]) for i in range(0, len(texts), 97)]
-    assert len(table.memo) < table.base + 50 + 97 * 60  # it did start afresh
+    assert len(table.words) < table.base + 50 + 97 * 60  # it did start afresh
     for (a, b), (c, d) in zip(fast, slow):
         assert np.array_equal(a, c) and np.array_equal(b, d)
 

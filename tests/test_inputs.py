@@ -135,3 +135,28 @@ def test_lines_mode_streams_files_and_stdin(tmp_path):
         ("-", 1, "three"),
     ]
     assert items[2].offset == len("one\r\n\r\n")
+
+
+def test_line_units_keep_what_strip_keeps_with_its_offsets():
+    """Clean blocks (nothing to strip: the quick road) and blocks with padded or blank lines give
+    each line's stripped text, its offsets in the input and its 0-based line number."""
+    from nkclassify.tag import _line_piece
+
+    def expected(block):
+        units = []
+        for number, offset, text in zip(block.numbers, block.offsets, block.texts):
+            if text.strip():
+                start = offset + len(text) - len(text.lstrip())
+                units.append((text.strip(), number - 1, start, start + len(text.strip())))
+        return units
+
+    clean = ["one", "two words", "café 한국어", "x", "tab\tinside"]
+    padded = [" lead", "trail ", "\tboth\u3000", "", "   ", "\x1cfile sep", "ok", "nbsp\u00a0"]
+    for texts in (clean, padded, clean + [""], [""], clean + ["\u2028"]):
+        numbers = list(range(7, 7 + len(texts)))
+        offsets = list(range(100, 100 + 20 * len(texts), 20))
+        block = LineBlock("s", numbers, offsets, list(texts), [], ids=[f"r{n}" for n in numbers])
+        piece = _line_piece(block)
+        assert list(zip(piece.texts, piece.index, piece.start, piece.end)) == expected(block), texts
+        kept = [i for i, t in enumerate(texts) if t.strip()]
+        assert piece.ids == [f"r{numbers[i]}" for i in kept] and piece.pages is None
