@@ -129,11 +129,15 @@ class Engine:
 
     # -- arithmetic --------------------------------------------------------------------------------
 
-    def vectorize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sparse rows as flat arrays (row, column, value), sorted by row then column."""
+    def vectorize(self, texts: Sequence[str], words=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sparse rows as flat arrays (row, column, value), sorted by row then column.
+
+        ``words`` is the word table's batch of ``texts`` when the caller has cut it already.
+        """
         n = len(texts)
         all_rows, all_cols, all_vals = [], [], []
-        words = self._words.batch(texts) if self._words is not None else None
+        if words is None and self._words is not None:
+            words = self._words.batch(texts)
         prepared = None
         for block in self.blocks:
             if words is not None and block.name in self._words.blocks:
@@ -184,7 +188,8 @@ class Engine:
         """(topic probabilities (n, k), stance probabilities (n, s)) for each text."""
         n, k = len(texts), len(self.topic_names)
         scores = np.zeros((n, self._weights.shape[1]))
-        row, col, val = self.vectorize(texts)
+        batch = self._words.batch(texts) if self._words is not None else None
+        row, col, val = self.vectorize(texts, batch)
         if len(row):
             contributions = self._weights.take(col, axis=0)  # take: several times faster than [col] on rows
             contributions *= val[:, None]
@@ -193,10 +198,17 @@ class Engine:
             np.not_equal(row[1:], row[:-1], out=first[1:])
             starts = np.flatnonzero(first)
             scores[row[starts]] = np.add.reduceat(contributions, starts, axis=0)
-        if self.dense:
-            words = [parts(text)[1] for text in texts]
+        if self.dense:  # each text's words, in order: from the word road's ids when there is one
+            if batch is not None:
+                every = self._words.words
+                words = [every[i] for i in batch.word_ids.tolist()]
+                counts = np.bincount(batch.word_rows, minlength=n)
+            else:
+                per_text = [parts(text)[1] for text in texts]
+                words = [w for text in per_text for w in text]
+                counts = np.array([len(text) for text in per_text], dtype=np.int64)
             for block in self.dense:
-                vectors = block.table.sentence_vectors(words) * block.weight
+                vectors = block.table.vectors_of(words, counts) * block.weight
                 scores += vectors @ self._weights[block.offset : block.offset + block.table.dim]
         topic_proba = 1.0 / (1.0 + np.exp(-(scores[:, :k] + self.topic_intercept)))
         stance = scores[:, k:] + topic_proba @ self.stance_topic_coef + self.stance_intercept

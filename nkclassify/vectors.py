@@ -100,10 +100,14 @@ class PieceVectors:
         Every step is per text and in a fixed order, so a text gets the same bits whatever batch
         it comes in, and training and tagging (which both call this) agree exactly.
         """
-        n = len(words_per_text)
+        counts = np.fromiter(map(len, words_per_text), dtype=np.int64, count=len(words_per_text))
+        return self.vectors_of([w for words in words_per_text for w in words], counts)
+
+    def vectors_of(self, words: list[str], counts: np.ndarray) -> np.ndarray:
+        """``sentence_vectors`` of texts given as all their words in a row and each text's count."""
+        n = len(counts)
         out = np.zeros((n, self.dim))
-        slots = self._slots([w for words in words_per_text for w in words])
-        counts = np.fromiter(map(len, words_per_text), dtype=np.int64, count=n)
+        slots = self._slots(words)
         known = slots >= 0
         if not known.any():
             return out

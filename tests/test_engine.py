@@ -89,13 +89,15 @@ def test_explanations_show_words_cues_and_stacked_topics(corpus):
     assert not stop & set(features)  # function words are not in the vocabulary
 
 
-def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch):
+@pytest.mark.parametrize("features", ["lex", "lex+static"])
+def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch, features):
     """The batch road (one pass, word ids, integer bigrams) against cutting text by text, also after
-    its memory of new words starts afresh mid-stream and when a text holds a line break."""
+    its memory of new words starts afresh mid-stream and when a text holds a line break; a vector
+    block takes its words from the same road."""
     import nkclassify.words as words
 
     data = label_matrix(corpus)
-    model = TopicStanceModel(features="lex").fit(data.texts, data.Y, groups=data.groups)
+    model = TopicStanceModel(features=features).fit(data.texts, data.Y, groups=data.groups)
     engine = _engine(model, corpus.schema.to_dict())
     monkeypatch.setattr(words, "_MAX_WORDS", 50)
     texts = FUZZ + data.texts
