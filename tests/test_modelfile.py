@@ -147,3 +147,38 @@ def test_a_planted_pickle_never_runs(tmp_path, name):
         Engine.load(path)
     assert not marker.exists()
     shutil.copy(path, tmp_path / "copy")  # the file is intact: loading refused it, nothing ran
+
+
+def test_vector_blocks_make_format_3_and_other_files_stay_readable_by_older_releases(seed_labels, tmp_path):
+    """A file without a vector block is written as format 2 (all an older release needs to read);
+    one with vectors as 3, its piece vectors kept float16; a version this release does not know is
+    refused with the versions it reads."""
+    from nkclassify.dataset import load_corpus
+    from nkclassify.train import train
+
+    corpus = load_corpus(seed_labels)
+    train(corpus, tmp_path / "lex.nkmodel", features="lex")
+    train(corpus, tmp_path / "static.nkmodel", features="lex+static")
+    lex, static = read_model_file(tmp_path / "lex.nkmodel"), read_model_file(tmp_path / "static.nkmodel")
+    assert lex["meta"]["format_version"] == 2 and static["meta"]["format_version"] == FORMAT_VERSION == 3
+    assert static["arrays"]["static.vectors"].dtype == np.float16
+    assert [b.get("kind") for b in static["meta"]["blocks"]] == [None, None, "vectors"]
+
+    def bump(name, data):
+        if name == "meta.json":
+            return json.dumps({**json.loads(data), "format_version": 4}).encode()
+        if name == "SHA256":
+            return b""
+        return data
+
+    future = tmp_path / "future.nkmodel"
+    _rewrite(tmp_path / "static.nkmodel", future, bump)
+    with zipfile.ZipFile(future) as archive:  # re-sign, so only the version is wrong
+        meta = archive.read("meta.json")
+    _rewrite(
+        future,
+        tmp_path / "future2.nkmodel",
+        lambda n, d: hashlib.sha256(meta).hexdigest().encode() if n == "SHA256" else d,
+    )
+    with pytest.raises(ModelError, match="format version 4; this nkclassify reads versions 2, 3"):
+        Engine.load(tmp_path / "future2.nkmodel")
