@@ -184,6 +184,7 @@ class Tagger:
         Workers are forked with the loaded model (no reload), and only ``2 x jobs`` batches are in
         flight, so memory stays bounded however long the input.
         """
+        import gc
         import itertools
         import multiprocessing as mp
         from collections import deque
@@ -197,7 +198,13 @@ class Tagger:
             yield from _work(first) if first else ()
             return
         context = mp.get_context("fork")
-        pool = context.Pool(jobs, initializer=_worker_signals)
+        # the model's objects (word tables, vocabularies) are moved out of the collector's sight
+        # before the fork: a worker's collections then never walk them, so their pages stay shared
+        gc.freeze()
+        try:
+            pool = context.Pool(jobs, initializer=_worker_signals)
+        finally:
+            gc.unfreeze()
         try:
             pending: deque = deque()
             for chunk in itertools.chain([first, second], chunks):
