@@ -21,8 +21,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .engine import Engine, Explanation
-from .inputs import Document, LineBlock, Problem, _LineState
-from .readers import DEFAULT_OPTIONS, ReadOptions, iter_documents, iter_sources
+from .inputs import Document, LineBlock, Problem, _LineState, expand
+from .readers import DEFAULT_OPTIONS, ReadOptions, _suffixes, iter_documents, iter_sources, reader_for
 from .store import DEFAULT_MODEL_PATH
 
 __all__ = ["Tagger", "TaggedDocument", "Explanation"]
@@ -163,6 +163,8 @@ class Tagger:
             # with workers, clean UTF-8 travels to them as bytes: they decode and split it themselves
             state = partial(_RawLineState, lines_per_item=batch_units) if jobs > 1 else None
             items = iter_sources(sources, stdin, options, line_state=state)
+        elif jobs > 1:  # the workers read the files too: the parent only walks the folders
+            items = _unread_documents(sources, stdin, options)
         else:
             items = iter_documents(sources, stdin, options)
         if jobs > 1:
@@ -348,6 +350,8 @@ def _work(chunk: list) -> list:
         chunk = [
             block for item in chunk for block in (item.blocks() if isinstance(item, _RawLines) else (item,))
         ]
+    else:
+        chunk = [doc for item in chunk for doc in (item.read() if isinstance(item, _Unread) else (item,))]
     run = tagger.tag_lines if lines else tagger.tag_documents
     results = list(run(chunk, batch_units))
     if render is None:
@@ -381,7 +385,10 @@ def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
             yield chunk
             chunk, size = [], 0
         chunk.append(item)
-        size += (len(item) if isinstance(item, LineBlock) else 1) if lines else len(getattr(item, "text", ""))
+        if lines:
+            size += len(item) if isinstance(item, LineBlock) else 1
+        else:
+            size += item.size if isinstance(item, _Unread) else len(getattr(item, "text", ""))
         if size >= limit:
             yield chunk
             chunk, size = [], 0
@@ -518,3 +525,35 @@ class _RawLineState(_LineState):
             lines = count * (k + 1) // parts - count * k // parts
             pieces.append((piece, newline or k < parts - 1, lines, chars))
         return pieces
+
+
+@dataclass
+class _Unread:
+    """A file to tag as whole articles, read by the worker that tags it (with ``--jobs``)."""
+
+    path: Path
+    options: ReadOptions
+    size: int  # bytes, to share the files out in batches of about equal text
+
+    def read(self) -> list[Document | Problem]:
+        """What ``iter_documents`` gives for this file."""
+        return list(reader_for(self.path, self.options)[1](self.path, self.options))
+
+
+def _unread_documents(
+    paths: list[str], stdin: BinaryIO | None, options: ReadOptions
+) -> Iterator[Document | Problem | _Unread]:
+    """``iter_documents`` with each file left unread (standard input is read here, as it must be)."""
+    for path_text in paths:
+        if path_text == "-":
+            yield from iter_documents(["-"], stdin, options)
+            continue
+        for item in expand(path_text, _suffixes(options)):
+            if isinstance(item, Problem):
+                yield item
+                continue
+            try:
+                size = item.stat().st_size
+            except OSError:  # the reader will say why
+                size = 0
+            yield _Unread(item, options, size)

@@ -215,3 +215,40 @@ def test_jobs_give_the_output_and_problems_of_one_job_on_awkward_input(seed_mode
 
 def _columns(document):
     return document.index, document.start, document.end, document.texts
+
+
+def test_jobs_read_whole_articles_in_the_workers_with_the_problems_of_one_job(seed_model, tmp_path):
+    """With --jobs the parent only walks folders; each file is read by the worker that tags it.
+    What comes out (documents, notes, problems, their order) must be what one job gives."""
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    for i in range(12):
+        (folder / f"{i:02d}.txt").write_text(
+            f"Workers left site {i}. They flew home.\n\nA second paragraph.\n"
+        )
+    (folder / "03b.txt").write_bytes(b"")
+    (folder / "05b.txt").write_bytes(b"bin\0ary")
+    (folder / "07b.txt").write_bytes(b"Caf\xe9 workers fled.\r\nAnother line.")
+    (folder / "sub" / "page.html").write_text("<html><body><p>Soldiers were sent to Kursk.</p></body></html>")
+    (folder / "sub" / "rows.csv").write_text("id,text\nr1,Workers fled.\nr2,\nr3,They were paid.\n")
+    (folder / "sub" / "gone.txt").symlink_to(folder / "missing.txt")
+    tagger = Tagger.load(seed_model)
+
+    def run(jobs, batch_units=4096, paths=(str(folder), str(folder / "nothing.txt"))):
+        return [
+            (i.source, i.message)
+            if isinstance(i, Problem)
+            else (
+                i.source,
+                i.note,
+                i.record_id,
+                [(u["index"], u["start"], u["text"], u["stance"]) for u in i.units],
+            )
+            for i in tagger.tag_inputs(list(paths), None, False, batch_units, jobs=jobs)
+        ]
+
+    one = run(1)
+    assert sum(isinstance(r[1], str) and "skipped" in r[1] for r in one) >= 2
+    assert any(r[1] and "Windows-1252" in r[1] for r in one)
+    for batch_units in (1, 3, 4096):
+        assert run(2, batch_units) == one
