@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -431,7 +432,12 @@ def tag_cli(
     try:
         stream.write(writer.header())
         results = tagger.tag_inputs(
-            sources, sys.stdin.buffer, lines=lines, options=options, jobs=jobs, render=writer.renderer()
+            sources,
+            sys.stdin.buffer,
+            lines=lines,
+            options=options,
+            jobs=jobs,
+            render=_in_bytes(writer, stream),
         )
         for result in results:
             if isinstance(result, Problem):
@@ -446,7 +452,12 @@ def tag_cli(
                 continue
             if bar is not None:
                 bar.update(len(result))
-            stream.write(writer.write(result))
+            text = writer.write(result)
+            if isinstance(text, bytes):  # encoded by a worker as the stream would: straight to its bytes
+                stream.flush()
+                stream.buffer.write(text)
+            else:
+                stream.write(text)
             if sink is None:
                 stream.flush()
         stream.write(writer.footer())
@@ -463,6 +474,28 @@ def tag_cli(
     if skipped:
         typer.echo(f"{skipped} input(s) or line(s) skipped", err=True)
         raise typer.Exit(EXIT_SKIPPED)
+
+
+def _in_bytes(writer, stream) -> Callable | None:
+    """The writer's renderer, encoding to the bytes ``stream`` would write (for ``--jobs`` workers:
+    the parent then passes their bytes on without decoding and encoding them again); the plain
+    renderer when the stream is not a UTF-8 text stream over a byte buffer."""
+    import codecs
+
+    render = writer.renderer()
+    encoding = getattr(stream, "encoding", None)
+    if render is None or not hasattr(stream, "buffer") or encoding is None or os.linesep != "\n":
+        return render
+    try:
+        if codecs.lookup(encoding).name != "utf-8":
+            return render
+    except LookupError:
+        return render
+    return partial(_encoded, render, stream.errors or "strict")
+
+
+def _encoded(render: Callable, errors: str, document) -> bytes:
+    return render(document).encode("utf-8", errors)
 
 
 def _terminal_width() -> int:

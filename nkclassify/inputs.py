@@ -8,7 +8,7 @@ the usual encoding of text saved from older news sites.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from pathlib import Path
@@ -184,7 +184,11 @@ BLOCK_BYTES = 1 << 20  # bytes read at a time in --lines mode
 
 
 def iter_lines(
-    stream: BinaryIO, source: str = "-", max_chars: int = MAX_LINE_CHARS, block_bytes: int = BLOCK_BYTES
+    stream: BinaryIO,
+    source: str = "-",
+    max_chars: int = MAX_LINE_CHARS,
+    block_bytes: int = BLOCK_BYTES,
+    state: Callable[[str, int, int], _LineState] | None = None,
 ) -> Iterator[LineBlock | Problem]:
     """Every line of a byte stream, in blocks of about ``block_bytes``, in bounded memory.
 
@@ -196,7 +200,7 @@ def iter_lines(
     """
     limit = max_chars * 4 + 2  # UTF-8 needs at most 4 bytes a character
     read = getattr(stream, "read1", stream.read)
-    state = _LineState(source, max_chars, limit)
+    state = (state or _LineState)(source, max_chars, limit)
     tail = b""
     while True:
         data = read(block_bytes)

@@ -312,15 +312,20 @@ def _as_lines(documents: Iterator[Document | Problem]) -> Iterator[LineBlock | P
 
 
 def iter_sources(
-    paths: list[str], stdin: BinaryIO | None = None, options: ReadOptions = DEFAULT_OPTIONS
+    paths: list[str],
+    stdin: BinaryIO | None = None,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    line_state: Callable | None = None,
 ) -> Iterator[LineBlock | Problem]:
-    """``--lines`` mode: every line of every input; plain text streams (files and stdin alike)."""
+    """``--lines`` mode: every line of every input; plain text streams (files and stdin alike).
+
+    ``line_state`` goes to ``iter_lines`` for the plain text streams (see there)."""
     for path_text in paths or ["-"]:
         if path_text == "-":
             if stdin is None:
                 yield Problem("-", "standard input is not available")
             elif (options.input_format or "text") == "text":
-                yield from iter_lines(stdin, "-")
+                yield from iter_lines(stdin, "-", state=line_state)
             else:
                 yield from _as_lines(read_bytes_as(stdin.read(MAX_ARTICLE_BYTES + 1), "-", options))
             continue
@@ -336,6 +341,6 @@ def iter_sources(
                     yield Problem(str(item), f"cannot read ({exc.strerror or exc})")
                     continue
                 with handle:
-                    yield from iter_lines(handle, str(item))
+                    yield from iter_lines(handle, str(item), state=line_state)
                 continue
             yield from _as_lines(reader(item, options))

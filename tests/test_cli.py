@@ -326,12 +326,48 @@ def test_scaffold_through_the_cli_writes_an_unlabelled_file_that_check_refuses(t
 def test_dataset_correct_through_the_cli(tiny_corpus, tmp_path):
     fixes = tmp_path / "fixes.jsonl"
     old, new = {"topics": ["defection"], "stance": "against"}, {"topics": ["defection"], "stance": "none"}
-    fixes.write_text(json.dumps({"doc": "beta", "index": 0, "text": "Escape from the logging camp", "old": old, "new": new}) + "\n")
+    fixes.write_text(
+        json.dumps(
+            {"doc": "beta", "index": 0, "text": "Escape from the logging camp", "old": old, "new": new}
+        )
+        + "\n"
+    )
     result = invoke("dataset", "correct", fixes, "--labels", tiny_corpus)
     assert result.exit_code == 0 and "1 label(s) changed in 1 file(s)" in result.stdout
     assert json.loads((tiny_corpus / "seed" / "beta.jsonl").read_text().splitlines()[0])["stance"] == "none"
     again = invoke("dataset", "correct", fixes, "--labels", tiny_corpus)
-    assert again.exit_code == 0 and "0 label(s) changed" in again.stdout and "1 already applied" in again.stdout
-    stale = json.dumps({"doc": "beta", "index": 0, "text": "Escape from the logging camp", "old": old, "new": new})
+    assert (
+        again.exit_code == 0 and "0 label(s) changed" in again.stdout and "1 already applied" in again.stdout
+    )
+    stale = json.dumps(
+        {"doc": "beta", "index": 0, "text": "Escape from the logging camp", "old": old, "new": new}
+    )
     fixes.write_text(stale.replace('"none"', '"favor"') + "\n")
-    one_line_error(invoke("dataset", "correct", fixes, "--labels", tiny_corpus), 1, "not the correction's old")
+    one_line_error(
+        invoke("dataset", "correct", fixes, "--labels", tiny_corpus), 1, "not the correction's old"
+    )
+
+
+def test_jobs_write_the_bytes_and_warnings_of_one_job(seed_model, tmp_path):
+    """Workers format and encode their rows; the command passes the bytes on. Output, warnings and
+    exit code must not depend on --jobs, in each format, to stdout or --out, from a path or stdin."""
+    lines = [f"Line {i}: the workers \u2019fled\u2019 R\u00e1son.\r\n".encode() for i in range(5000)]
+    lines[0] = b"\xef\xbb\xbf" + lines[0]
+    lines[3000] = b"caf\xe9 workers\n"
+    lines[4500] = b"bad\0line\n"
+    data = b"".join(lines) + b"no line break at the end"
+    path = tmp_path / "lines.txt"
+    path.write_bytes(data)
+    for fmt, where, to_file in (("jsonl", [path], False), ("jsonl", [], True), ("csv", [path], True)):
+        runs = []
+        for jobs in ("1", "2"):
+            out = tmp_path / f"out{jobs}.{fmt}"
+            args = ["tag", "--lines", "--model", seed_model, "-q", "--format", fmt, "-j", jobs, *where]
+            result = invoke(*args, *(["--out", out] if to_file else []), stdin=data)
+            runs.append(
+                (result.exit_code, out.read_bytes() if to_file else result.stdout.encode(), result.stderr)
+            )
+        assert runs[0] == runs[1]
+        code, written, stderr = runs[0]
+        assert code == 3 and written.count(b"\n") == 5000 + (fmt == "csv")  # 5,001 lines, one skipped
+        assert "line 3001: not UTF-8" in stderr and "line 4501: binary data" in stderr

@@ -114,3 +114,141 @@ def test_workers_can_render_the_output_and_send_back_text_only(seed_model):
     assert "".join(d.rendered for d in items) == expected
     assert all(d.topic_proba is None and not d.texts for d in items)  # no arrays crossed back
     assert sum(len(d) for d in items) == 300
+
+
+def _awkward_lines(max_chars: int) -> bytes:
+    """Lines that take every road of the line reader: BOM, CRLF, blanks, a bad byte, a NUL, an
+    over-long line (ASCII and multi-byte), non-ASCII text, and no line break at the end."""
+    lines = [b"\xef\xbb\xbfFirst line with a BOM."]
+    for i in range(60):
+        lines.append(f"Line {i}: workers \u2019sent\u2019 home from Rason.\r".encode())
+        if i % 7 == 0:
+            lines.append(b"   ")
+        if i == 20:
+            lines.append(b"caf\xe9 in Windows-1252")
+        if i == 30:
+            lines.append(b"binary\0junk")
+        if i == 40:
+            lines.append(b"x" * (max_chars + 1))
+        if i == 45:
+            lines.append("\u00e9".encode() * (max_chars // 2 + 1))  # over the limit in bytes, not characters
+        if i == 50:  # over the byte limit: skipped by its size in bytes, not characters
+            lines.append("\u00e9".encode() * (2 * max_chars + 2))
+    return b"\n".join(lines) + b"\nLast line without a break"
+
+
+def _read(block: object) -> object:
+    return (block.numbers, block.offsets, block.texts, block.notes) if hasattr(block, "numbers") else block
+
+
+def test_raw_line_bytes_read_by_a_worker_give_the_lines_and_problems_of_one_reader():
+    """With --jobs, clean chunks travel as bytes with the number and offset they start at; read
+    there, they must be exactly the lines one reader gives, problems and notes in the same places."""
+    from functools import partial
+
+    from nkclassify.tag import _RawLines, _RawLineState
+
+    max_chars = 200
+    for data in (_awkward_lines(max_chars), _awkward_lines(max_chars)[:-25], b"\xef\xbb\xbfonly\r\n"):
+        raw = False  # the clean stretches between the awkward lines go as bytes at small block sizes
+        for block_bytes in (64, 300, 1000, 1 << 20):
+            one = [
+                _read(b)
+                for b in iter_lines(io.BytesIO(data), "f", max_chars=max_chars, block_bytes=block_bytes)
+            ]
+            for per in (1, 3, 4096):
+                state = partial(_RawLineState, lines_per_item=per)
+                items = list(
+                    iter_lines(
+                        io.BytesIO(data), "f", max_chars=max_chars, block_bytes=block_bytes, state=state
+                    )
+                )
+                raw |= any(isinstance(i, _RawLines) for i in items)
+                assert all(len(i) <= per for i in items if isinstance(i, _RawLines))
+                expanded = [b for i in items for b in (i.blocks() if isinstance(i, _RawLines) else [i])]
+                # blocks may be cut elsewhere: compare line by line, problems and notes in their places
+                assert _flat(map(_read, expanded)) == _flat(one), (block_bytes, per)
+        assert raw
+
+
+def _flat(reads) -> list:
+    out = []
+    for r in reads:
+        if isinstance(r, Problem):
+            out.append(r)
+            continue
+        numbers, offsets, texts, notes = r
+        out += [("note", n) for n in notes] + list(zip(numbers, offsets, texts))
+    return out
+
+
+def test_jobs_give_the_output_and_problems_of_one_job_on_awkward_input(seed_model, tmp_path):
+    from nkclassify.inputs import MAX_LINE_CHARS
+
+    tagger = Tagger.load(seed_model)
+    path = tmp_path / "awkward.txt"
+    path.write_bytes(_awkward_lines(MAX_LINE_CHARS) * 3)
+
+    def render(document):
+        return "".join(f"{i} {s} {e} {t}\n" for i, s, e, t in zip(*_columns(document)))
+
+    def run(jobs, batch_units, stdin=False):
+        if stdin:
+            with open(path, "rb") as handle:
+                items = list(tagger.tag_inputs([], handle, True, batch_units, jobs=jobs, render=render))
+        else:
+            items = list(tagger.tag_inputs([str(path)], None, True, batch_units, jobs=jobs, render=render))
+        return [
+            (i.source, i.message) if isinstance(i, Problem) else (i.note, i.rendered or render(i))
+            for i in items
+        ]
+
+    def text(results):
+        return "".join(r[1] for r in results if r[0] is None), [r for r in results if r[1] is None or r[0]]
+
+    one = run(1, 4096)
+    assert sum(1 for r in one if "NUL" in r[1]) == 3
+    for batch_units in (5, 64, 4096):
+        assert text(run(2, batch_units)) == text(one)
+    assert text(run(2, 16, stdin=True))[0] == text(run(1, 16, stdin=True))[0]
+
+
+def _columns(document):
+    return document.index, document.start, document.end, document.texts
+
+
+def test_jobs_read_whole_articles_in_the_workers_with_the_problems_of_one_job(seed_model, tmp_path):
+    """With --jobs the parent only walks folders; each file is read by the worker that tags it.
+    What comes out (documents, notes, problems, their order) must be what one job gives."""
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    for i in range(12):
+        (folder / f"{i:02d}.txt").write_text(
+            f"Workers left site {i}. They flew home.\n\nA second paragraph.\n"
+        )
+    (folder / "03b.txt").write_bytes(b"")
+    (folder / "05b.txt").write_bytes(b"bin\0ary")
+    (folder / "07b.txt").write_bytes(b"Caf\xe9 workers fled.\r\nAnother line.")
+    (folder / "sub" / "page.html").write_text("<html><body><p>Soldiers were sent to Kursk.</p></body></html>")
+    (folder / "sub" / "rows.csv").write_text("id,text\nr1,Workers fled.\nr2,\nr3,They were paid.\n")
+    (folder / "sub" / "gone.txt").symlink_to(folder / "missing.txt")
+    tagger = Tagger.load(seed_model)
+
+    def run(jobs, batch_units=4096, paths=(str(folder), str(folder / "nothing.txt"))):
+        return [
+            (i.source, i.message)
+            if isinstance(i, Problem)
+            else (
+                i.source,
+                i.note,
+                i.record_id,
+                [(u["index"], u["start"], u["text"], u["stance"]) for u in i.units],
+            )
+            for i in tagger.tag_inputs(list(paths), None, False, batch_units, jobs=jobs)
+        ]
+
+    one = run(1)
+    assert sum(isinstance(r[1], str) and "skipped" in r[1] for r in one) >= 2
+    assert any(r[1] and "Windows-1252" in r[1] for r in one)
+    for batch_units in (1, 3, 4096):
+        assert run(2, batch_units) == one
