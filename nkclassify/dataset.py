@@ -463,7 +463,9 @@ def scaffold(article: Path, labels_dir: Path = DEFAULT_LABELS_DIR, source: str =
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return sorted(a.get("topics") or []) == sorted(b.get("topics") or []) and a.get("stance") == b.get("stance")
+    return sorted(a.get("topics") or []) == sorted(b.get("topics") or []) and a.get("stance") == b.get(
+        "stance"
+    )
 
 
 def apply_corrections(
@@ -480,7 +482,9 @@ def apply_corrections(
     """
     labels_dir = Path(labels_dir)
     schema = load_schema(labels_dir)
-    files = {p.stem: p for source in schema.sources for p in sorted(_label_dir(labels_dir, source).glob("*.jsonl"))}
+    files = {
+        p.stem: p for source in schema.sources for p in sorted(_label_dir(labels_dir, source).glob("*.jsonl"))
+    }
     wanted: dict[str, dict[int, tuple[str, dict[str, Any], dict[str, Any]]]] = {}
     errors: list[str] = []
     try:
@@ -532,7 +536,9 @@ def apply_corrections(
         if changed:
             rewritten[path] = "".join(json.dumps(unit, ensure_ascii=False) + "\n" for unit in units)
     if errors:
-        raise LabelError("; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""))
+        raise LabelError(
+            "; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
+        )
     for path, text in rewritten.items() if not dry_run else ():
         atomic_write_text(path, text)
     counts["files"] = len(rewritten)

@@ -37,7 +37,9 @@ class PieceVectors:
     def __init__(self, pieces: Sequence[str], vectors: np.ndarray) -> None:
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(pieces) or vectors.dtype != np.float16:
-            raise ValueError(f"piece vectors must be float16 of shape ({len(pieces)}, dim), got {vectors.shape} {vectors.dtype}")
+            raise ValueError(
+                f"piece vectors must be float16 of shape ({len(pieces)}, dim), got {vectors.shape} {vectors.dtype}"
+            )
         if not np.isfinite(vectors).all():
             raise ValueError("piece vectors hold a NaN or infinity")
         self.pieces = list(pieces)

@@ -180,19 +180,27 @@ def test_scaffold_keeps_labels_of_unchanged_units(tiny_corpus):
 
 
 def _correction(doc, index, text, old, new, rule="rule 6", why="test") -> str:
-    return json.dumps({"doc": doc, "index": index, "text": text, "old": old, "new": new, "rule": rule, "why": why})
+    return json.dumps(
+        {"doc": doc, "index": index, "text": text, "old": old, "new": new, "rule": rule, "why": why}
+    )
 
 
 def test_corrections_apply_all_or_nothing(tiny_corpus, tmp_path):
     alpha = tiny_corpus / "seed" / "alpha.jsonl"
     before = {p: p.read_bytes() for p in (tiny_corpus / "seed").glob("*.jsonl")}
     good = _correction(
-        "alpha", 1, "The U.S. Treasury named two firms on Tuesday.",
-        {"topics": ["sanctions"], "stance": "none"}, {"topics": ["finances", "sanctions"], "stance": "none"},
+        "alpha",
+        1,
+        "The U.S. Treasury named two firms on Tuesday.",
+        {"topics": ["sanctions"], "stance": "none"},
+        {"topics": ["finances", "sanctions"], "stance": "none"},
     )
     stale = _correction(
-        "beta", 0, "Escape from the logging camp",
-        {"topics": [], "stance": "none"}, {"topics": ["defection"], "stance": "none"},
+        "beta",
+        0,
+        "Escape from the logging camp",
+        {"topics": [], "stance": "none"},
+        {"topics": ["defection"], "stance": "none"},
     )
     fixes = tmp_path / "fixes.jsonl"
     fixes.write_text(good + "\n" + stale + "\n", encoding="utf-8")
@@ -217,9 +225,28 @@ def test_corrections_apply_all_or_nothing(tiny_corpus, tmp_path):
     ("line", "message"),
     [
         ("{not json", "not a correction line"),
-        (_correction("nowhere", 0, "x", {"topics": [], "stance": "none"}, {"topics": [], "stance": "none"}), "no label file"),
-        (_correction("alpha", 0, "x", {"topics": [], "stance": "none"}, {"topics": ["war"], "stance": "none"}), "do not fit"),
-        (_correction("alpha", 0, "Another text", {"topics": [], "stance": "none"}, {"topics": [], "stance": "favor"}), "is not 'Another text'"),
+        (
+            _correction(
+                "nowhere", 0, "x", {"topics": [], "stance": "none"}, {"topics": [], "stance": "none"}
+            ),
+            "no label file",
+        ),
+        (
+            _correction(
+                "alpha", 0, "x", {"topics": [], "stance": "none"}, {"topics": ["war"], "stance": "none"}
+            ),
+            "do not fit",
+        ),
+        (
+            _correction(
+                "alpha",
+                0,
+                "Another text",
+                {"topics": [], "stance": "none"},
+                {"topics": [], "stance": "favor"},
+            ),
+            "is not 'Another text'",
+        ),
     ],
 )
 def test_bad_correction_lines_are_refused(tiny_corpus, tmp_path, line, message):
@@ -230,7 +257,8 @@ def test_bad_correction_lines_are_refused(tiny_corpus, tmp_path, line, message):
 
 
 @pytest.mark.parametrize(
-    "name", sorted(p.name for p in (REPO / "labels" / "agreement").glob("*correction*.jsonl"))
+    "name",
+    sorted(p.name for p in (REPO / "labels" / "agreement").glob("*correction*.jsonl"))
     + sorted(p.name for p in (REPO / "labels" / "agreement").glob("*changes*.jsonl")),
 )
 def test_every_kept_correction_is_in_the_label_files(name):

@@ -41,8 +41,13 @@ def test_sentence_vectors_are_unit_length_means_of_words_or_zero():
 
 def test_a_text_gets_the_same_bits_in_any_batch_and_after_the_cache_starts_again(monkeypatch):
     source = load_source()
-    texts = ["Nine workers fled their site and asked for asylum in Seoul.", "", "탈북자 노동자",
-             "Défectors remitted wages — x" * 3, "The ban required all member states to send workers home."]
+    texts = [
+        "Nine workers fled their site and asked for asylum in Seoul.",
+        "",
+        "탈북자 노동자",
+        "Défectors remitted wages — x" * 3,
+        "The ban required all member states to send workers home.",
+    ]
     words = [parts(t)[1] for t in texts * 40]
     whole = PieceVectors(source.pieces, source.vectors).sentence_vectors(words)
     monkeypatch.setattr(vectors, "_CACHE_BYTES", 0)  # the cache starts again at every new batch
