@@ -126,6 +126,26 @@ def write_model_file(
         _member(archive, "SHA256", hashlib.sha256(meta_bytes).hexdigest().encode() + b"\n")
 
 
+def _array(data: bytes) -> np.ndarray:
+    """A ``.npy`` member as a read-only view of its bytes (no copy: the vectors are most of a model).
+
+    Only plain numeric dtypes are accepted, so nothing can ask for unpickling.
+    """
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"npy format {version} not supported")
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise ValueError(f"dtype {dtype} is not a plain number")
+    count = int(np.prod(shape, dtype=np.int64))
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
 def _read(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
     try:
         info = archive.getinfo(name)
@@ -188,7 +208,7 @@ def read_model_file(path: Path) -> dict[str, Any]:
     for name, data in members.items():
         if name.endswith(".npy"):
             try:
-                arrays[name[:-4]] = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+                arrays[name[:-4]] = _array(data)
             except ValueError as exc:
                 raise ModelError(f"{where}: array {name} unreadable ({exc})") from None
     try:

@@ -28,7 +28,7 @@ __all__ = ["PieceVectors", "DEFAULT_SOURCE", "load_source"]
 DEFAULT_SOURCE = Path(__file__).resolve().parent.parent / "models" / "static"
 _CONTINUE = "##"
 _LONGEST_WORD = 100  # BERT's max_input_chars_per_word: longer words have no vector
-_CACHE_BYTES = 48 << 20  # word vectors kept at most (then the cache starts again)
+_CACHE_BYTES = 16 << 20  # word vectors kept at most (then the cache starts again)
 
 
 class PieceVectors:
@@ -40,13 +40,13 @@ class PieceVectors:
             raise ValueError(
                 f"piece vectors must be float16 of shape ({len(pieces)}, dim), got {vectors.shape} {vectors.dtype}"
             )
-        if not np.isfinite(vectors).all():
+        if ((vectors.view(np.uint16) & 0x7C00) == 0x7C00).any():  # exponent all ones: inf or NaN
             raise ValueError("piece vectors hold a NaN or infinity")
         self.pieces = list(pieces)
         self.vectors = vectors
         self.dim = vectors.shape[1]
         self._index = {piece: i for i, piece in enumerate(self.pieces)}
-        self._longest = max((len(p) for p in self.pieces), default=1)
+        self._longest = max(map(len, self.pieces), default=1)
         self._slot: dict[str, int] = {}  # word -> row of its vector in the cache, or -1
         self._cache = np.zeros((1024, self.dim), dtype=np.float32)
         self._count = 0
