@@ -208,8 +208,8 @@ class Engine:
                 words = [w for text in per_text for w in text]
                 counts = np.array([len(text) for text in per_text], dtype=np.int64)
             for block in self.dense:
-                vectors = block.table.vectors_of(words, counts) * block.weight
-                scores += vectors @ self._weights[block.offset : block.offset + block.table.dim]
+                head = self._weights[block.offset : block.offset + block.table.dim] * block.weight
+                scores += block.table.scores_of(words, counts, head)
         topic_proba = 1.0 / (1.0 + np.exp(-(scores[:, :k] + self.topic_intercept)))
         stance = scores[:, k:] + topic_proba @ self.stance_topic_coef + self.stance_intercept
         stance -= stance.max(axis=1, keepdims=True)

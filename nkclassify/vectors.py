@@ -28,7 +28,7 @@ __all__ = ["PieceVectors", "DEFAULT_SOURCE", "load_source"]
 DEFAULT_SOURCE = Path(__file__).resolve().parent.parent / "models" / "static"
 _CONTINUE = "##"
 _LONGEST_WORD = 100  # BERT's max_input_chars_per_word: longer words have no vector
-_CACHE_BYTES = 16 << 20  # word vectors kept at most (then the cache starts again)
+_CACHE_BYTES = 64 << 20  # word vectors kept at most (then the cache starts again)
 
 
 class PieceVectors:
@@ -78,22 +78,21 @@ class PieceVectors:
                 slot.clear()
                 self._count = 0
                 new = list(dict.fromkeys(words))
-            rows = []
-            for word in new:
-                ids = self.split(word)
+            pieces = [(word, self.split(word)) for word in new]
+            need = self._count + sum(1 for _, ids in pieces if ids)
+            if need > len(self._cache):
+                grown = np.zeros((max(need, 2 * len(self._cache)), self.dim), dtype=np.float32)
+                grown[: self._count] = self._cache[: self._count]
+                self._cache = grown
+            cache, at = self._cache, self._count
+            for word, ids in pieces:
                 if ids:  # a word's vector: the mean of its pieces', in float32
-                    slot[word] = self._count + len(rows)
-                    rows.append(self.vectors[ids].astype(np.float32).mean(axis=0, dtype=np.float32))
+                    cache[at] = self.vectors[ids].astype(np.float32).mean(axis=0, dtype=np.float32)
+                    slot[word] = at
+                    at += 1
                 else:
                     slot[word] = -1
-            if rows:
-                need = self._count + len(rows)
-                if need > len(self._cache):
-                    grown = np.zeros((max(need, 2 * len(self._cache)), self.dim), dtype=np.float32)
-                    grown[: self._count] = self._cache[: self._count]
-                    self._cache = grown
-                self._cache[self._count : need] = rows
-                self._count = need
+            self._count = at
         return np.fromiter(map(slot.__getitem__, words), dtype=np.int64, count=len(words))
 
     def sentence_vectors(self, words_per_text: Sequence[Sequence[str]]) -> np.ndarray:
@@ -107,12 +106,28 @@ class PieceVectors:
 
     def vectors_of(self, words: list[str], counts: np.ndarray) -> np.ndarray:
         """``sentence_vectors`` of texts given as all their words in a row and each text's count."""
+        sums, norms, order = self._sums(words, counts)
+        out = np.zeros((len(counts), self.dim))
+        if sums is not None:
+            out[order] = sums / norms[:, None]
+        return out
+
+    def scores_of(self, words: list[str], counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``vectors_of(...) @ weights`` without the (n, dim) matrix of unit vectors (the engine's
+        road: the same sums, divided after the product; equal to within rounding)."""
+        sums, norms, order = self._sums(words, counts)
+        out = np.zeros((len(counts), weights.shape[1]))
+        if sums is not None:
+            out[order] = (sums @ weights) / norms[:, None]
+        return out
+
+    def _sums(self, words: list[str], counts: np.ndarray):
+        """Per text (longest first, ``order``): the float64 sum of its word vectors and its length."""
         n = len(counts)
-        out = np.zeros((n, self.dim))
         slots = self._slots(words)
         known = slots >= 0
         if not known.any():
-            return out
+            return None, None, None
         rows = np.repeat(np.arange(n), counts)[known]
         slots = slots[known]
         counts = np.bincount(rows, minlength=n)
@@ -129,8 +144,7 @@ class PieceVectors:
         sums64 = sums.astype(np.float64)
         norms = np.sqrt(np.einsum("ij,ij->i", sums64, sums64))
         norms[norms == 0] = 1.0
-        out[order] = sums64 / norms[:, None]
-        return out
+        return sums64, norms, order
 
 
 def load_source(folder: Path = DEFAULT_SOURCE) -> PieceVectors:
