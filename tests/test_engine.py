@@ -80,13 +80,20 @@ def test_engine_equals_the_pipeline(corpus, features, stance_topics):
     assert np.array_equal(predicted[:, -1], e_choice)
 
 
-def test_explanations_show_words_cues_and_stacked_topics(corpus):
+def _explained(corpus, features: str, text: str, top: int):
+    """An engine of ``features`` fitted on ``corpus``, its explanation of ``text``, and every
+    feature named in that explanation's evidence."""
     data = label_matrix(corpus)
-    model = TopicStanceModel(features="lex").fit(data.texts, data.Y, groups=data.groups)
+    model = TopicStanceModel(features=features).fit(data.texts, data.Y, groups=data.groups)
     engine = _engine(model, corpus.schema.to_dict())
-    explanation = engine.explain("Nine workers fled their site and asked for asylum in Seoul.", top=30)
-    features = [e["feature"] for entry in explanation.topics.values() for e in entry["evidence"]]
-    features += [e["feature"] for e in explanation.stance["evidence"]]
+    explanation = engine.explain(text, top=top)
+    named = [e["feature"] for entry in explanation.topics.values() for e in entry["evidence"]]
+    return engine, explanation, named + [e["feature"] for e in explanation.stance["evidence"]]
+
+
+def test_explanations_show_words_cues_and_stacked_topics(corpus):
+    text = "Nine workers fled their site and asked for asylum in Seoul."
+    _, _, features = _explained(corpus, "lex", text, 30)
     assert any(f.startswith("[defection terms: fled, asylum") for f in features), features
     stop = {"'their'", "'to'", "'has'", "'and'", "'in'", "'for'"}
     assert not stop & set(features)  # function words are not in the vocabulary
@@ -136,12 +143,8 @@ def test_stored_word_tables_equal_the_ones_worked_out_and_are_checked(corpus):
 
 
 def test_explanations_of_a_vector_block_name_the_words_that_carried_it(corpus):
-    data = label_matrix(corpus)
-    model = TopicStanceModel(features="lex+static").fit(data.texts, data.Y, groups=data.groups)
-    engine = _engine(model, corpus.schema.to_dict())
-    explanation = engine.explain("Nine workers absconded and sought asylum in Seoul.", top=40)
-    features = [e["feature"] for entry in explanation.topics.values() for e in entry["evidence"]]
-    features += [e["feature"] for e in explanation.stance["evidence"]]
+    text = "Nine workers absconded and sought asylum in Seoul."
+    engine, explanation, features = _explained(corpus, "lex+static", text, 40)
     assert any(f.endswith("(meaning)") for f in features), features
     # the words' shares add up to the block's part of the score
     block = engine.dense[0]
