@@ -233,17 +233,10 @@ class Engine:
         words = parts(text)[1]
         shares: dict[str, np.ndarray] = {}
         for block in self.dense:
-            table, rows = block.table, []
-            for word in words:
-                ids = table.split(word)
-                vector = table.vectors[ids].astype(np.float64).mean(axis=0) if ids else np.zeros(table.dim)
-                rows.append(vector)
-            if not rows:
-                continue
-            total = np.linalg.norm(np.sum(rows, axis=0)) or 1.0
-            head = self._weights[block.offset : block.offset + table.dim]
-            for word, vector in zip(words, rows):
-                share = (vector / total * block.weight) @ head
+            vectors = block.table.word_vectors(words).astype(np.float64)
+            total = np.linalg.norm(vectors.sum(axis=0)) or 1.0
+            head = self._weights[block.offset : block.offset + block.table.dim] * (block.weight / total)
+            for word, share in zip(words, vectors @ head):
                 shares[word] = shares.get(word, 0.0) + share
         return [(f"'{word}' (meaning)", share) for word, share in shares.items()]
 

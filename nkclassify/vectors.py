@@ -3,13 +3,14 @@
 A sentence becomes one dense vector: each word (the analyzer's word tokens) is cut into
 word pieces by greedy longest match, as BERT's WordPiece does; a word's vector is the mean of its
 pieces' vectors (worked out once per word and cached); the sentence's is the sum of its words'
-vectors, scaled to unit length. The
-piece vectors are a static distillation of all-MiniLM-L6-v2 (model2vec, 256 dimensions; see
-``models/static/PROVENANCE.json``), so unseen inflections and synonyms ("absconded", "remittances")
-land near the words the heads were trained on, with no neural network at run time.
+vectors, scaled to unit length. The piece vectors are a static distillation of all-MiniLM-L6-v2
+(model2vec, 256 dimensions; see ``models/static/PROVENANCE.json``), so unseen inflections and
+synonyms ("absconded", "remittances") land near the words the heads were trained on, with no
+neural network at run time.
 
-Training (``features.StaticVectors``) and tagging (``engine``) call the same
-``PieceVectors.sentence_vectors`` on the same float16 table, so the two agree exactly. Numpy only.
+Training (``static.StaticVectors``: ``sentence_vectors``) and tagging (``engine``:
+``scores_of``, the same sums times the heads' weights) share one summing routine on the same
+float16 table, so the two agree to rounding. Numpy only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["PieceVectors", "DEFAULT_SOURCE", "load_source"]
 DEFAULT_SOURCE = Path(__file__).resolve().parent.parent / "models" / "static"
 _CONTINUE = "##"
 _LONGEST_WORD = 100  # BERT's max_input_chars_per_word: longer words have no vector
-_CACHE_BYTES = 64 << 20  # word vectors kept at most (then the cache starts again)
+_CACHE_BYTES = 16 << 20  # word vectors kept at most (then the cache starts again)
 
 
 class PieceVectors:
@@ -102,23 +103,28 @@ class PieceVectors:
         it comes in, and training and tagging (which both call this) agree exactly.
         """
         counts = np.fromiter(map(len, words_per_text), dtype=np.int64, count=len(words_per_text))
-        return self.vectors_of([w for words in words_per_text for w in words], counts)
-
-    def vectors_of(self, words: list[str], counts: np.ndarray) -> np.ndarray:
-        """``sentence_vectors`` of texts given as all their words in a row and each text's count."""
-        sums, norms, order = self._sums(words, counts)
+        sums, norms, order = self._sums([w for words in words_per_text for w in words], counts)
         out = np.zeros((len(counts), self.dim))
         if sums is not None:
             out[order] = sums / norms[:, None]
         return out
 
     def scores_of(self, words: list[str], counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """``vectors_of(...) @ weights`` without the (n, dim) matrix of unit vectors (the engine's
-        road: the same sums, divided after the product; equal to within rounding)."""
+        """``sentence_vectors(...) @ weights`` for texts given as all their words in a row and each
+        text's word count, without the (n, dim) matrix of unit vectors (the engine's road: the same
+        sums, divided after the product; equal to within rounding)."""
         sums, norms, order = self._sums(words, counts)
         out = np.zeros((len(counts), weights.shape[1]))
         if sums is not None:
             out[order] = (sums @ weights) / norms[:, None]
+        return out
+
+    def word_vectors(self, words: list[str]) -> np.ndarray:
+        """(len(words), dim) float32: each word's vector as the sums use it (zeros: no vector)."""
+        slots = self._slots(words)
+        out = np.zeros((len(words), self.dim), dtype=np.float32)
+        known = slots >= 0
+        out[known] = self._cache[slots[known]]
         return out
 
     def _sums(self, words: list[str], counts: np.ndarray):
