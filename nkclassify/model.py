@@ -238,7 +238,7 @@ class TopicStanceModel(BaseEstimator):
 
     def export(self) -> dict[str, Any]:
         """The fitted model as plain arrays and JSON-ready values (what the engine runs on)."""
-        blocks = []
+        blocks, widths = [], []
         for (name, vectorizer), spec in zip(self.features_.transformer_list, FEATURE_SETS[self.features]):
             if isinstance(spec, VectorBlock):  # dense: the piece vocabulary and its vectors
                 table = vectorizer.table
@@ -249,9 +249,9 @@ class TopicStanceModel(BaseEstimator):
                         "weight": float(spec.weight),
                         "vocabulary": list(table.pieces),
                         "vectors": table.vectors,
-                        "width": table.dim,
                     }
                 )
+                widths.append(table.dim)
                 continue
             vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
             blocks.append(
@@ -261,10 +261,10 @@ class TopicStanceModel(BaseEstimator):
                     "weight": float(spec.weight),
                     "vocabulary": vocabulary,
                     "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
-                    "width": len(vocabulary),
                 }
             )
-        n_features = sum(b["width"] for b in blocks)
+            widths.append(len(vocabulary))
+        n_features = sum(widths)  # columns: a TF-IDF block's vocabulary, a vector block's dimensions
         topic_coef = np.zeros((n_features, self.n_topics_))
         topic_intercept = np.zeros(self.n_topics_)
         for k, head in enumerate(self.topic_heads_):
@@ -297,8 +297,6 @@ class TopicStanceModel(BaseEstimator):
             for b in blocks
             if "analyzer" in b and WordTable.handles(Analyzer.from_dict(b["analyzer"]))
         }
-        for b in blocks:
-            del b["width"]
         return {
             "features": self.features,
             "params": self.get_params(),
