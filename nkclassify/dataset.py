@@ -482,9 +482,7 @@ def apply_corrections(
     """
     labels_dir = Path(labels_dir)
     schema = load_schema(labels_dir)
-    files = {
-        p.stem: p for source in schema.sources for p in sorted(_label_dir(labels_dir, source).glob("*.jsonl"))
-    }
+    files = {label.stem: label for _, _, label in _iter_pairs(labels_dir, schema, [])}
     wanted: dict[str, dict[int, tuple[str, dict[str, Any], dict[str, Any]]]] = {}
     errors: list[str] = []
     try:
@@ -539,7 +537,8 @@ def apply_corrections(
         raise LabelError(
             "; ".join(errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
         )
-    for path, text in rewritten.items() if not dry_run else ():
-        atomic_write_text(path, text)
+    if not dry_run:
+        for path, text in rewritten.items():
+            atomic_write_text(path, text)
     counts["files"] = len(rewritten)
     return counts
