@@ -8,11 +8,13 @@ the usual encoding of text saved from older news sites.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 __all__ = [
     "Document",
@@ -24,6 +26,7 @@ __all__ = [
     "decode",
     "expand",
     "iter_lines",
+    "RawLines",
 ]
 
 MAX_LINE_CHARS = 100_000  # far beyond any paragraph of prose; longer lines mean data, not articles
@@ -188,8 +191,8 @@ def iter_lines(
     source: str = "-",
     max_chars: int = MAX_LINE_CHARS,
     block_bytes: int = BLOCK_BYTES,
-    state: Callable[[str, int, int], _LineState] | None = None,
-) -> Iterator[LineBlock | Problem]:
+    raw_lines: int = 0,
+) -> Iterator[LineBlock | Problem | RawLines]:
     """Every line of a byte stream, in blocks of about ``block_bytes``, in bounded memory.
 
     A block of clean UTF-8 is decoded and split in one go; a block holding a bad line is read
@@ -197,10 +200,17 @@ def iter_lines(
     Windows-1252 with a note; a line with NUL bytes or over ``max_chars`` characters becomes a
     ``Problem`` naming its number. Numbering counts every real input line. ``read1`` is used where
     the stream has it, so a slow pipe is tagged as its lines arrive.
+
+    With ``raw_lines``, clean stretches are only checked and counted: they come out as
+    ``RawLines`` of at most that many lines, still bytes, for a worker process to decode and split
+    (``RawLines.blocks()`` gives exactly the blocks this reader would have given).
     """
     limit = max_chars * 4 + 2  # UTF-8 needs at most 4 bytes a character
     read = getattr(stream, "read1", stream.read)
-    state = (state or _LineState)(source, max_chars, limit)
+    if raw_lines:
+        state: _LineState = _RawLineState(source, max_chars, limit, raw_lines)
+    else:
+        state = _LineState(source, max_chars, limit)
     tail = b""
     while True:
         data = read(block_bytes)
@@ -298,6 +308,89 @@ class _LineState:
         block.offsets.append(offset)
         block.texts.append(body)
         return None
+
+
+@dataclass
+class RawLines:
+    """Lines of a text stream still as UTF-8 bytes, found clean by the reader (no NUL byte, valid
+    UTF-8, no line over the limit), with the 1-based number and character offset of the first: a
+    worker decodes and splits them, so the parent only reads, checks and counts."""
+
+    source: str
+    data: bytes
+    newline: bool  # the last line ends with a line break
+    number: int  # lines before these
+    offset: int  # characters before these
+    count: int  # lines
+    max_chars: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    def blocks(self) -> list[LineBlock]:
+        """The lines as ``iter_lines`` gives them (the same reading code, started where these start)."""
+        state = _LineState(self.source, self.max_chars, self.max_chars * 4 + 2)
+        state.number, state.offset = self.number, self.offset
+        return list(state.chunk(self.data, self.newline))
+
+    def joined(self, other: RawLines) -> RawLines:
+        """These lines and the ones right after them, as one."""
+        return RawLines(
+            self.source,
+            self.data + other.data,
+            other.newline,
+            self.number,
+            self.offset,
+            self.count + other.count,
+            self.max_chars,
+        )
+
+
+class _RawLineState(_LineState):
+    """``iter_lines``'s chunk reader with ``raw_lines``: a clean chunk comes out as ``RawLines`` of
+    at most ``lines_per_item`` lines (counted, not decoded into lines here); anything else (a NUL
+    byte, a bad byte, a line that may be over the limit) is read here as without, so problems and
+    notes are the same."""
+
+    def __init__(self, source: str, max_chars: int, limit: int, lines_per_item: int = 4096) -> None:
+        super().__init__(source, max_chars, limit)
+        self.lines_per_item = lines_per_item
+
+    def chunk(self, data: bytes, newline: bool) -> Iterator[LineBlock | Problem | RawLines]:
+        pieces = self._clean_pieces(data, newline) if b"\0" not in data else None
+        if pieces is None:
+            yield from super().chunk(data, newline)
+            return
+        for piece, piece_newline, count, chars in pieces:
+            if self.number == 0 and piece.startswith(b"\xef\xbb\xbf"):
+                chars -= 1  # the reader drops a byte-order mark at the start: offsets count without it
+            yield RawLines(self.source, piece, piece_newline, self.number, self.offset, count, self.max_chars)
+            self.number += count
+            self.offset += chars
+
+    def _clean_pieces(self, data: bytes, newline: bool) -> list[tuple[bytes, bool, int, int]] | None:
+        """(bytes, ends with a line break, lines, characters) of each piece, or None if not clean."""
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)  # where each \n is
+        if not newline and len(ends):
+            return None  # only a last line without a break comes that way
+        # a line of no more bytes than the limit has no more characters either
+        if len(data) > self.max_chars:
+            lengths = np.diff(ends, prepend=-1) - 1 if newline else np.array([len(data)])
+            if lengths.max(initial=0) > self.max_chars:
+                return None
+        count = len(ends) if newline else 1
+        parts = -(-count // self.lines_per_item)  # even pieces of at most lines_per_item lines
+        cuts = [0] + [int(ends[count * k // parts - 1]) + 1 for k in range(1, parts)] + [len(data)]
+        pieces = []
+        for k in range(parts):
+            piece = data[cuts[k] : cuts[k + 1]]
+            try:
+                chars = len(piece.decode("utf-8"))
+            except UnicodeDecodeError:
+                return None
+            lines = count * (k + 1) // parts - count * k // parts
+            pieces.append((piece, newline or k < parts - 1, lines, chars))
+        return pieces
 
 
 def _skip_long_line(read, tail: bytes, state: _LineState, block_bytes: int) -> tuple[Problem, bytes | None]:

@@ -22,7 +22,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
 
-from .inputs import MAX_ARTICLE_BYTES, Document, LineBlock, Problem, decode, expand, iter_lines
+from .inputs import MAX_ARTICLE_BYTES, Document, LineBlock, Problem, RawLines, decode, expand, iter_lines
 
 __all__ = [
     "ReadOptions",
@@ -33,6 +33,7 @@ __all__ = [
     "read_bytes_as",
     "iter_documents",
     "iter_sources",
+    "UnreadFile",
 ]
 
 
@@ -267,12 +268,16 @@ def _suffixes(options: ReadOptions) -> frozenset[str]:
 
 
 def iter_documents(
-    paths: list[str], stdin: BinaryIO | None = None, options: ReadOptions = DEFAULT_OPTIONS
-) -> Iterator[Document | Problem]:
+    paths: list[str],
+    stdin: BinaryIO | None = None,
+    options: ReadOptions = DEFAULT_OPTIONS,
+    read_files: bool = True,
+) -> Iterator[Document | Problem | UnreadFile]:
     """Whole documents in the order given (folders sorted); ``-`` or no path reads ``stdin``.
 
     Inputs are never read whole beyond a per-format cap, so memory stays bounded; a long text is
-    tagged line by line with ``--lines``.
+    tagged line by line with ``--lines``. Without ``read_files`` each file comes as an
+    ``UnreadFile`` (standard input is still read here, as it must be).
     """
     for path_text in paths or ["-"]:
         if path_text == "-":
@@ -290,8 +295,31 @@ def iter_documents(
         for item in expand(path_text, _suffixes(options)):
             if isinstance(item, Problem):
                 yield item
+            elif not read_files:
+                yield UnreadFile(item, options, _size(item))
             else:
                 yield from reader_for(item, options)[1](item, options)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # the reader will say why
+        return 0
+
+
+@dataclass
+class UnreadFile:
+    """A file ``iter_documents`` left unread (``read_files=False``): read by whoever tags it (a
+    ``--jobs`` worker), so the process that walks the folders does not read them too."""
+
+    path: Path
+    options: ReadOptions
+    size: int  # bytes, to share the files out in batches of about equal text
+
+    def read(self) -> list[Document | Problem]:
+        """What ``iter_documents`` gives for this file."""
+        return list(reader_for(self.path, self.options)[1](self.path, self.options))
 
 
 def _document_lines(document: Document) -> LineBlock:
@@ -315,17 +343,17 @@ def iter_sources(
     paths: list[str],
     stdin: BinaryIO | None = None,
     options: ReadOptions = DEFAULT_OPTIONS,
-    line_state: Callable | None = None,
-) -> Iterator[LineBlock | Problem]:
+    raw_lines: int = 0,
+) -> Iterator[LineBlock | Problem | RawLines]:
     """``--lines`` mode: every line of every input; plain text streams (files and stdin alike).
 
-    ``line_state`` goes to ``iter_lines`` for the plain text streams (see there)."""
+    ``raw_lines`` goes to ``iter_lines`` for the plain text streams (see there)."""
     for path_text in paths or ["-"]:
         if path_text == "-":
             if stdin is None:
                 yield Problem("-", "standard input is not available")
             elif (options.input_format or "text") == "text":
-                yield from iter_lines(stdin, "-", state=line_state)
+                yield from iter_lines(stdin, "-", raw_lines=raw_lines)
             else:
                 yield from _as_lines(read_bytes_as(stdin.read(MAX_ARTICLE_BYTES + 1), "-", options))
             continue
@@ -341,6 +369,6 @@ def iter_sources(
                     yield Problem(str(item), f"cannot read ({exc.strerror or exc})")
                     continue
                 with handle:
-                    yield from iter_lines(handle, str(item), state=line_state)
+                    yield from iter_lines(handle, str(item), raw_lines=raw_lines)
                 continue
             yield from _as_lines(reader(item, options))

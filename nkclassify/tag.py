@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import repeat
 from operator import add
 from pathlib import Path
@@ -22,8 +22,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .engine import Engine, Explanation
-from .inputs import Document, LineBlock, Problem, _LineState, expand
-from .readers import DEFAULT_OPTIONS, ReadOptions, _suffixes, iter_documents, iter_sources, reader_for
+from .inputs import Document, LineBlock, Problem, RawLines
+from .readers import DEFAULT_OPTIONS, ReadOptions, UnreadFile, iter_documents, iter_sources
 from .store import DEFAULT_MODEL_PATH
 
 __all__ = ["Tagger", "TaggedDocument", "Explanation"]
@@ -162,12 +162,9 @@ class Tagger:
             jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if lines:
             # with workers, clean UTF-8 travels to them as bytes: they decode and split it themselves
-            state = partial(_RawLineState, lines_per_item=batch_units) if jobs > 1 else None
-            items = iter_sources(sources, stdin, options, line_state=state)
-        elif jobs > 1:  # the workers read the files too: the parent only walks the folders
-            items = _unread_documents(sources, stdin, options)
-        else:
-            items = iter_documents(sources, stdin, options)
+            items = iter_sources(sources, stdin, options, raw_lines=batch_units if jobs > 1 else 0)
+        else:  # with workers, they read the files too: the parent only walks the folders
+            items = iter_documents(sources, stdin, options, read_files=jobs == 1)
         if jobs > 1:
             return self._in_parallel(items, lines, batch_units, jobs, render)
         if lines:
@@ -349,10 +346,10 @@ def _work(chunk: list) -> list:
     tagger, lines, batch_units, render = _WORKER
     if lines:
         chunk = [
-            block for item in chunk for block in (item.blocks() if isinstance(item, _RawLines) else (item,))
+            block for item in chunk for block in (item.blocks() if isinstance(item, RawLines) else (item,))
         ]
     else:
-        chunk = [doc for item in chunk for doc in (item.read() if isinstance(item, _Unread) else (item,))]
+        chunk = [doc for item in chunk for doc in (item.read() if isinstance(item, UnreadFile) else (item,))]
     run = tagger.tag_lines if lines else tagger.tag_documents
     results = list(run(chunk, batch_units))
     if render is None:
@@ -371,8 +368,8 @@ def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
     chunk: list = []
     size, limit = 0, batch_units if lines else batch_units * 20  # about 80 kB of articles a batch
     for item in items:
-        if isinstance(item, _RawLines):
-            if chunk and size + len(item) <= limit and isinstance(chunk[-1], _RawLines):
+        if isinstance(item, RawLines):
+            if chunk and size + len(item) <= limit and isinstance(chunk[-1], RawLines):
                 chunk[-1] = chunk[-1].joined(item)
                 size += len(item)
                 continue
@@ -389,7 +386,7 @@ def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
         if lines:
             size += len(item) if isinstance(item, LineBlock) else 1
         else:
-            size += item.size if isinstance(item, _Unread) else len(getattr(item, "text", ""))
+            size += item.size if isinstance(item, UnreadFile) else len(getattr(item, "text", ""))
         if size >= limit:
             yield chunk
             chunk, size = [], 0
@@ -446,120 +443,3 @@ def _line_piece(block: LineBlock) -> _Piece:
     ids = None if block.ids is None else [block.ids[i] for i in kept]
     pages = None if block.pages is None else [block.pages[i] for i in kept]
     return _Piece(block.source, texts, index, start, end, ids, pages)
-
-
-@dataclass
-class _RawLines:
-    """Lines of a text stream still as UTF-8 bytes, found clean by the reader (no NUL byte, valid
-    UTF-8, no line over the limit), with the 1-based number and character offset of the first: a
-    worker decodes and splits them, so the parent only reads, checks and counts."""
-
-    source: str
-    data: bytes
-    newline: bool  # the last line ends with a line break
-    number: int  # lines before these
-    offset: int  # characters before these
-    count: int  # lines
-    max_chars: int
-
-    def __len__(self) -> int:
-        return self.count
-
-    def blocks(self) -> list[LineBlock]:
-        """The lines as ``iter_lines`` gives them (the same reading code, started where these start)."""
-        state = _LineState(self.source, self.max_chars, self.max_chars * 4 + 2)
-        state.number, state.offset = self.number, self.offset
-        return list(state.chunk(self.data, self.newline))
-
-    def joined(self, other: _RawLines) -> _RawLines:
-        """These lines and the ones right after them, as one."""
-        return _RawLines(
-            self.source,
-            self.data + other.data,
-            other.newline,
-            self.number,
-            self.offset,
-            self.count + other.count,
-            self.max_chars,
-        )
-
-
-class _RawLineState(_LineState):
-    """``iter_lines``'s chunk reader for ``--jobs``: a clean chunk comes out as ``_RawLines`` of at
-    most ``lines_per_item`` lines (counted, not decoded into lines here); anything else (a NUL
-    byte, a bad byte, a line that may be over the limit) is read here as with one job, so problems
-    and notes are the same."""
-
-    def __init__(self, source: str, max_chars: int, limit: int, lines_per_item: int = 4096) -> None:
-        super().__init__(source, max_chars, limit)
-        self.lines_per_item = lines_per_item
-
-    def chunk(self, data: bytes, newline: bool) -> Iterator[LineBlock | Problem | _RawLines]:
-        pieces = self._clean_pieces(data, newline) if b"\0" not in data else None
-        if pieces is None:
-            yield from super().chunk(data, newline)
-            return
-        for piece, piece_newline, count, chars in pieces:
-            if self.number == 0 and piece.startswith(b"\xef\xbb\xbf"):
-                chars -= 1  # the reader drops a byte-order mark at the start: offsets count without it
-            yield _RawLines(
-                self.source, piece, piece_newline, self.number, self.offset, count, self.max_chars
-            )
-            self.number += count
-            self.offset += chars
-
-    def _clean_pieces(self, data: bytes, newline: bool) -> list[tuple[bytes, bool, int, int]] | None:
-        """(bytes, ends with a line break, lines, characters) of each piece, or None if not clean."""
-        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)  # where each \n is
-        if not newline and len(ends):
-            return None  # only a last line without a break comes that way
-        # a line of no more bytes than the limit has no more characters either
-        if len(data) > self.max_chars:
-            lengths = np.diff(ends, prepend=-1) - 1 if newline else np.array([len(data)])
-            if lengths.max(initial=0) > self.max_chars:
-                return None
-        count = len(ends) if newline else 1
-        parts = -(-count // self.lines_per_item)  # even pieces of at most lines_per_item lines
-        cuts = [0] + [int(ends[count * k // parts - 1]) + 1 for k in range(1, parts)] + [len(data)]
-        pieces = []
-        for k in range(parts):
-            piece = data[cuts[k] : cuts[k + 1]]
-            try:
-                chars = len(piece.decode("utf-8"))
-            except UnicodeDecodeError:
-                return None
-            lines = count * (k + 1) // parts - count * k // parts
-            pieces.append((piece, newline or k < parts - 1, lines, chars))
-        return pieces
-
-
-@dataclass
-class _Unread:
-    """A file to tag as whole articles, read by the worker that tags it (with ``--jobs``)."""
-
-    path: Path
-    options: ReadOptions
-    size: int  # bytes, to share the files out in batches of about equal text
-
-    def read(self) -> list[Document | Problem]:
-        """What ``iter_documents`` gives for this file."""
-        return list(reader_for(self.path, self.options)[1](self.path, self.options))
-
-
-def _unread_documents(
-    paths: list[str], stdin: BinaryIO | None, options: ReadOptions
-) -> Iterator[Document | Problem | _Unread]:
-    """``iter_documents`` with each file left unread (standard input is read here, as it must be)."""
-    for path_text in paths:
-        if path_text == "-":
-            yield from iter_documents(["-"], stdin, options)
-            continue
-        for item in expand(path_text, _suffixes(options)):
-            if isinstance(item, Problem):
-                yield item
-                continue
-            try:
-                size = item.stat().st_size
-            except OSError:  # the reader will say why
-                size = 0
-            yield _Unread(item, options, size)

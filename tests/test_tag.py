@@ -144,9 +144,7 @@ def _read(block: object) -> object:
 def test_raw_line_bytes_read_by_a_worker_give_the_lines_and_problems_of_one_reader():
     """With --jobs, clean chunks travel as bytes with the number and offset they start at; read
     there, they must be exactly the lines one reader gives, problems and notes in the same places."""
-    from functools import partial
-
-    from nkclassify.tag import _RawLines, _RawLineState
+    from nkclassify.inputs import RawLines
 
     max_chars = 200
     for data in (_awkward_lines(max_chars), _awkward_lines(max_chars)[:-25], b"\xef\xbb\xbfonly\r\n"):
@@ -157,15 +155,14 @@ def test_raw_line_bytes_read_by_a_worker_give_the_lines_and_problems_of_one_read
                 for b in iter_lines(io.BytesIO(data), "f", max_chars=max_chars, block_bytes=block_bytes)
             ]
             for per in (1, 3, 4096):
-                state = partial(_RawLineState, lines_per_item=per)
                 items = list(
                     iter_lines(
-                        io.BytesIO(data), "f", max_chars=max_chars, block_bytes=block_bytes, state=state
+                        io.BytesIO(data), "f", max_chars=max_chars, block_bytes=block_bytes, raw_lines=per
                     )
                 )
-                raw |= any(isinstance(i, _RawLines) for i in items)
-                assert all(len(i) <= per for i in items if isinstance(i, _RawLines))
-                expanded = [b for i in items for b in (i.blocks() if isinstance(i, _RawLines) else [i])]
+                raw |= any(isinstance(i, RawLines) for i in items)
+                assert all(len(i) <= per for i in items if isinstance(i, RawLines))
+                expanded = [b for i in items for b in (i.blocks() if isinstance(i, RawLines) else [i])]
                 # blocks may be cut elsewhere: compare line by line, problems and notes in their places
                 assert _flat(map(_read, expanded)) == _flat(one), (block_bytes, per)
         assert raw
