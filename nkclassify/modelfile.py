@@ -48,6 +48,7 @@ __all__ = [
 FORMAT = "nkclassify-model"
 FORMAT_VERSION = 3  # 3 added vector blocks (static word-piece vectors)
 READABLE_VERSIONS = (2, 3)
+_WITHOUT_VECTORS = 2  # a file without vector blocks is exactly a version-2 file: older releases read it
 SUFFIX = ".nkmodel"
 ARRAYS = (
     "topic_coef",
@@ -103,7 +104,7 @@ def write_model_file(
     vocabulary = _json_bytes({b["name"]: list(b["vocabulary"]) for b in exported["blocks"]})
     meta = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION if vectors else 2,
+        "format_version": FORMAT_VERSION if vectors else _WITHOUT_VECTORS,
         "schema": schema,
         "card": card,
         "features": exported["features"],
