@@ -25,11 +25,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -59,6 +60,7 @@ ARRAYS = (
     "stance_intercept",
 )
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_NPY_HEADER = 12 + 65535  # the longest header numpy's format 1.0 can hold (we write 1.0)
 _MAX_MEMBER = 1 << 30  # no honest member is near 1 GiB; a bigger one is a zip bomb or not ours
 
 
@@ -127,12 +129,12 @@ def write_model_file(
         _member(archive, "SHA256", hashlib.sha256(meta_bytes).hexdigest().encode() + b"\n")
 
 
-def _array(data: bytes) -> np.ndarray:
+def _array(data: memoryview | bytes) -> np.ndarray:
     """A ``.npy`` member as a read-only view of its bytes (no copy: the vectors are most of a model).
 
     Only plain numeric dtypes are accepted, so nothing can ask for unpickling.
     """
-    stream = io.BytesIO(data)
+    stream = io.BytesIO(bytes(data[:_NPY_HEADER]))  # the header alone: BytesIO would copy it all
     version = np.lib.format.read_magic(stream)
     if version == (1, 0):
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
@@ -147,20 +149,54 @@ def _array(data: bytes) -> np.ndarray:
     return array.reshape(shape, order="F" if fortran else "C")
 
 
-def _read(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
+def _open(handle: BinaryIO) -> Any:
+    """The file's bytes without copying them: a read-only map shared with the page cache (and with
+    ``--jobs`` workers), or the bytes read when the file cannot be mapped."""
+    try:
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        handle.seek(0)
+        return handle.read()
+
+
+def _read(content: Any, archive: zipfile.ZipFile, name: str, where: str) -> memoryview | bytes:
+    """One member, found through the zip's directory: a stored member is a view of ``content`` (no
+    copy, no second pass: the SHA-256 is the check), a deflated one is inflated."""
     try:
         info = archive.getinfo(name)
     except KeyError:
         raise ModelError(f"{where}: not an nkclassify model (no {name})") from None
     if info.file_size > _MAX_MEMBER:
         raise ModelError(f"{where}: member {name} is implausibly large; not an nkclassify model")
-    return archive.read(name)
+    at = info.header_offset
+    header = bytes(content[at : at + 30])
+    if len(header) < 30 or header[:4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+        raise ModelError(f"{where}: damaged model file (member {name})")
+    start = at + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+    raw = memoryview(content)[start : start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise ModelError(f"{where}: damaged model file (member {name} is cut short)")
+    if info.compress_type == zipfile.ZIP_STORED and info.file_size == info.compress_size:
+        return raw
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise ModelError(f"{where}: damaged model file (member {name})")
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        data = inflate.decompress(raw, info.file_size + 1)  # never more than the directory promises
+    except zlib.error as exc:
+        raise ModelError(f"{where}: damaged model file ({name}: {exc})") from None
+    if len(data) != info.file_size:
+        raise ModelError(f"{where}: damaged model file (member {name} has the wrong size)")
+    return data
 
 
 def read_model_file(path: Path) -> dict[str, Any]:
     """Read and verify a model file: meta (schema, card, blocks), vocabularies and arrays.
 
-    Raises ``ModelError`` with one line for anything that is not an intact model of ours.
+    The file is mapped, not read: arrays are views of it, and after the hashes are checked its
+    pages are handed back to the page cache, so the vector rows no sentence uses are never part of
+    this process's memory. Raises ``ModelError`` with one line for anything that is not an intact
+    model of ours.
     """
     where = str(path)
     try:
@@ -173,14 +209,15 @@ def read_model_file(path: Path) -> dict[str, Any]:
                 )
             if head != b"PK\x03\x04":
                 raise ModelError(f"{where}: not an nkclassify model file (expected a {SUFFIX} zip)")
+            content = _open(handle)
             handle.seek(0)
-            with zipfile.ZipFile(handle) as archive:
-                meta_bytes = _read(archive, "meta.json", where)
-                expected = _read(archive, "SHA256", where).decode("ascii", "replace").strip()
+            with zipfile.ZipFile(handle) as archive:  # the directory; members are read from content
+                meta_bytes = _read(content, archive, "meta.json", where)
+                expected = bytes(_read(content, archive, "SHA256", where)).decode("ascii", "replace").strip()
                 if hashlib.sha256(meta_bytes).hexdigest() != expected:
                     raise ModelError(f"{where}: meta.json does not match its SHA-256; the file was changed")
                 try:
-                    meta = json.loads(meta_bytes)
+                    meta = json.loads(bytes(meta_bytes))
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     raise ModelError(f"{where}: unreadable meta.json ({exc})") from None
                 if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -193,9 +230,9 @@ def read_model_file(path: Path) -> dict[str, Any]:
                         "that wrote it)"
                     )
                 hashes = meta.get("sha256", {})
-                members: dict[str, bytes] = {}
+                members: dict[str, memoryview | bytes] = {}
                 for name, digest in sorted(hashes.items()):
-                    data = _read(archive, name, where)
+                    data = _read(content, archive, name, where)
                     if hashlib.sha256(data).hexdigest() != digest:
                         raise ModelError(f"{where}: {name} does not match its SHA-256; the file was changed")
                     members[name] = data
@@ -205,6 +242,8 @@ def read_model_file(path: Path) -> dict[str, Any]:
         raise ModelError(f"{where}: is a folder, not a model file") from None
     except FileNotFoundError:
         raise ModelError(f"{where}: model file not found") from None
+    if hasattr(content, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        content.madvise(mmap.MADV_DONTNEED)  # hashing touched every page; let the unused ones go
     arrays = {}
     for name, data in members.items():
         if name.endswith(".npy"):
@@ -213,8 +252,8 @@ def read_model_file(path: Path) -> dict[str, Any]:
             except ValueError as exc:
                 raise ModelError(f"{where}: array {name} unreadable ({exc})") from None
     try:
-        vocabulary = json.loads(members["vocabulary.json"])
-        words = json.loads(members["words.json"]) if "words.json" in members else None
+        vocabulary = json.loads(bytes(members["vocabulary.json"]))
+        words = json.loads(bytes(members["words.json"])) if "words.json" in members else None
     except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
         raise ModelError(f"{where}: vocabulary missing or unreadable") from None
     return {

@@ -41,12 +41,10 @@ class PieceVectors:
             raise ValueError(
                 f"piece vectors must be float16 of shape ({len(pieces)}, dim), got {vectors.shape} {vectors.dtype}"
             )
-        if ((vectors.view(np.uint16) & 0x7C00) == 0x7C00).any():  # exponent all ones: inf or NaN
-            raise ValueError("piece vectors hold a NaN or infinity")
         self.pieces = list(pieces)
-        self.vectors = vectors
+        self.vectors = vectors  # read lazily: a row is touched when a word needs it (rows checked then)
         self.dim = vectors.shape[1]
-        self._index = {piece: i for i, piece in enumerate(self.pieces)}
+        self._index = dict(zip(self.pieces, range(len(self.pieces))))
         self._longest = max(map(len, self.pieces), default=1)
         self._slot: dict[str, int] = {}  # word -> row of its vector in the cache, or -1
         self._cache = np.zeros((1024, self.dim), dtype=np.float32)
@@ -93,6 +91,8 @@ class PieceVectors:
                     at += 1
                 else:
                     slot[word] = -1
+            if not np.isfinite(cache[self._count : at]).all():
+                raise ModelError("the model's piece vectors hold a NaN or infinity: the file is damaged")
             self._count = at
         return np.fromiter(map(slot.__getitem__, words), dtype=np.int64, count=len(words))
 
