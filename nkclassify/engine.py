@@ -200,16 +200,18 @@ class Engine:
             scores[row[starts]] = np.add.reduceat(contributions, starts, axis=0)
         if self.dense:  # each text's words, in order: from the word road's ids when there is one
             if batch is not None:
-                every = self._words.words
-                words = [every[i] for i in batch.word_ids.tolist()]
                 counts = np.bincount(batch.word_rows, minlength=n)
             else:
                 per_text = [parts(text)[1] for text in texts]
                 words = [w for text in per_text for w in text]
                 counts = np.array([len(text) for text in per_text], dtype=np.int64)
             for block in self.dense:
+                if batch is not None:
+                    slots = block.table.slots_of_ids(batch.word_ids, self._words.words, self._words.generation)
+                else:
+                    slots = block.table.slots_of(words)
                 head = self._weights[block.offset : block.offset + block.table.dim] * block.weight
-                scores += block.table.scores_of(words, counts, head)
+                scores += block.table.scores_of(slots, counts, head)
         topic_proba = 1.0 / (1.0 + np.exp(-(scores[:, :k] + self.topic_intercept)))
         stance = scores[:, k:] + topic_proba @ self.stance_topic_coef + self.stance_intercept
         stance -= stance.max(axis=1, keepdims=True)

@@ -29,7 +29,8 @@ __all__ = ["PieceVectors", "DEFAULT_SOURCE", "load_source"]
 DEFAULT_SOURCE = Path(__file__).resolve().parent.parent / "models" / "static"
 _CONTINUE = "##"
 _LONGEST_WORD = 100  # BERT's max_input_chars_per_word: longer words have no vector
-_CACHE_BYTES = 16 << 20  # word vectors kept at most (then the cache starts again)
+_CACHE_BYTES = 16 << 20  # word vectors kept at most (then the cache starts again)...
+_CACHE_WORDS = 4096  # ...but never fewer words than this
 
 
 class PieceVectors:
@@ -49,6 +50,9 @@ class PieceVectors:
         self._slot: dict[str, int] = {}  # word -> row of its vector in the cache, or -1
         self._cache = np.zeros((1024, self.dim), dtype=np.float32)
         self._count = 0
+        self._generation = 0  # counts the cache's fresh starts: rows handed out before are void
+        self._by_id = np.zeros(0, dtype=np.int64)  # word id -> cache row, -1 none, -2 not yet known
+        self._by_id_stamp: tuple[int, int] = (-1, -1)
 
     def split(self, word: str) -> list[int]:
         """Piece ids of one word by greedy longest match; [] when some part has no piece (BERT's [UNK])."""
@@ -68,14 +72,15 @@ class PieceVectors:
             start = end
         return found
 
-    def _slots(self, words: list[str]) -> np.ndarray:
+    def slots_of(self, words: list[str]) -> np.ndarray:
         """Row of each word in the word-vector cache (-1: no vector), computing new words' vectors."""
         slot = self._slot
         new = [w for w in dict.fromkeys(words) if w not in slot]
         if new:
-            if len(slot) + len(new) > max(4096, _CACHE_BYTES // (4 * self.dim)):  # start again
+            if len(slot) + len(new) > max(_CACHE_WORDS, _CACHE_BYTES // (4 * self.dim)):  # start again
                 slot.clear()
                 self._count = 0
+                self._generation += 1
                 new = list(dict.fromkeys(words))
             pieces = [(word, self.split(word)) for word in new]
             need = self._count + sum(1 for _, ids in pieces if ids)
@@ -96,6 +101,31 @@ class PieceVectors:
             self._count = at
         return np.fromiter(map(slot.__getitem__, words), dtype=np.int64, count=len(words))
 
+    def slots_of_ids(self, ids: np.ndarray, words: Sequence[str], generation: int) -> np.ndarray:
+        """Cache rows for word ids into ``words``, a list that only grows until ``generation``
+        changes (the engine's word table): a numpy gather per batch instead of a dictionary lookup
+        per word, the words' strings looked at only for ids not met before."""
+        if self._by_id_stamp != (generation, self._generation):
+            self._by_id = np.full(len(words), -2, dtype=np.int64)
+            self._by_id_stamp = (generation, self._generation)
+        elif len(self._by_id) < len(words):
+            grown = np.full(max(len(words), 2 * len(self._by_id)), -2, dtype=np.int64)
+            grown[: len(self._by_id)] = self._by_id
+            self._by_id = grown
+        slots = self._by_id.take(ids)
+        if (slots == -2).any():
+            new = np.unique(ids[slots == -2])
+            before = self._generation
+            found = self.slots_of([words[i] for i in new.tolist()])
+            if self._generation != before:  # the cache started again: every row of this batch anew
+                self._by_id[:] = -2
+                self._by_id_stamp = (generation, self._generation)
+                new = np.unique(ids)
+                found = self.slots_of([words[i] for i in new.tolist()])
+            self._by_id[new] = found
+            slots = self._by_id.take(ids)
+        return slots
+
     def sentence_vectors(self, words_per_text: Sequence[Sequence[str]]) -> np.ndarray:
         """(n, dim) float64: per text, the unit-length sum of its words' vectors (0 if none has one).
 
@@ -103,17 +133,19 @@ class PieceVectors:
         it comes in, and training and tagging (which both call this) agree exactly.
         """
         counts = np.fromiter(map(len, words_per_text), dtype=np.int64, count=len(words_per_text))
-        sums, norms, order = self._sums([w for words in words_per_text for w in words], counts)
+        slots = self.slots_of([w for words in words_per_text for w in words])
+        sums, norms, order = self._sums(slots, counts)
         out = np.zeros((len(counts), self.dim))
         if sums is not None:
             out[order] = sums / norms[:, None]
         return out
 
-    def scores_of(self, words: list[str], counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """``sentence_vectors(...) @ weights`` for texts given as all their words in a row and each
-        text's word count, without the (n, dim) matrix of unit vectors (the engine's road: the same
-        sums, divided after the product; equal to within rounding)."""
-        sums, norms, order = self._sums(words, counts)
+    def scores_of(self, slots: np.ndarray, counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``sentence_vectors(...) @ weights`` for texts given as the cache rows of all their words
+        in a row (``slots_of_ids``) and each text's word count, without the (n, dim) matrix of unit
+        vectors (the engine's road: the same sums, divided after the product; equal to within
+        rounding)."""
+        sums, norms, order = self._sums(slots, counts)
         out = np.zeros((len(counts), weights.shape[1]))
         if sums is not None:
             out[order] = (sums @ weights) / norms[:, None]
@@ -121,16 +153,16 @@ class PieceVectors:
 
     def word_vectors(self, words: list[str]) -> np.ndarray:
         """(len(words), dim) float32: each word's vector as the sums use it (zeros: no vector)."""
-        slots = self._slots(words)
+        slots = self.slots_of(words)
         out = np.zeros((len(words), self.dim), dtype=np.float32)
         known = slots >= 0
         out[known] = self._cache[slots[known]]
         return out
 
-    def _sums(self, words: list[str], counts: np.ndarray):
-        """Per text (longest first, ``order``): the float64 sum of its word vectors and its length."""
+    def _sums(self, slots: np.ndarray, counts: np.ndarray):
+        """Per text (longest first, ``order``): the float64 sum of its word vectors and its length,
+        from the cache rows of all the texts' words in a row (-1: a word without a vector)."""
         n = len(counts)
-        slots = self._slots(words)
         known = slots >= 0
         if not known.any():
             return None, None, None

@@ -325,6 +325,7 @@ class WordTable:
         self.phrase_second = np.array([w.startswith(second) for w in self.words], dtype=bool)
         self.capacity = len(self.words)
         self.base = len(self.words)
+        self.generation = 0  # counts fresh starts: ids past ``base`` are then given to other words
 
     def export(self) -> dict[str, Any]:
         """The vocabulary's part of the tables, for the model file: words, then arrays per block."""
@@ -359,6 +360,7 @@ class WordTable:
             del self.ids[word]
         del self.words[self.base :]
         self.chunks, self.several, self.symbol_hits, self.phrase_pairs = [], [], {}, {}
+        self.generation += 1
 
     def _resolve(self, chunk: str) -> int:
         """The code of a chunk not seen before: what its cleaning gives (a new word's id, perhaps)."""

@@ -99,22 +99,38 @@ def test_explanations_show_words_cues_and_stacked_topics(corpus):
     assert not stop & set(features)  # function words are not in the vocabulary
 
 
-@pytest.mark.parametrize("features", ["lex", "lex+static"])
-def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch, features):
+@pytest.mark.parametrize(
+    "features, restarts", [("lex", "words"), ("lex+static", "words"), ("lex+static", "vectors")]
+)
+def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch, features, restarts):
     """The batch road (one pass, word ids, integer bigrams) against cutting text by text, also after
     its memory of new words starts afresh mid-stream and when a text holds a line break; a vector
-    block takes its words from the same road."""
+    block takes its words from the same road (by word id), also after the word memory or (alone) its
+    own cache of word vectors starts again."""
+    import nkclassify.vectors as vectors
     import nkclassify.words as words
 
     data = label_matrix(corpus)
     model = TopicStanceModel(features=features).fit(data.texts, data.Y, groups=data.groups)
     engine = _engine(model, corpus.schema.to_dict())
-    monkeypatch.setattr(words, "_MAX_WORDS", 50)
-    texts = FUZZ + data.texts
-    fast = [engine.predict_proba(texts[i : i + 97]) for i in range(0, len(texts), 97)]
+    if restarts == "words":
+        monkeypatch.setattr(words, "_MAX_WORDS", 10)
+    else:  # at most 300 word vectors kept; explain, between batches, restarts the cache too
+        monkeypatch.setattr(vectors, "_CACHE_BYTES", 0)
+        monkeypatch.setattr(vectors, "_CACHE_WORDS", 300)
+    # a made-up word in every text (letters only, so it has word pieces): the memories fill up
+    novel = ["qx" + str(i).translate(str.maketrans("0123456789", "abcdefghij")) for i in range(len(data.texts))]
+    texts = FUZZ + [f"{text} {word}" for text, word in zip(data.texts, novel)]
+    fast = []
+    for i in range(0, len(texts), 97):
+        fast.append(engine.predict_proba(texts[i : i + 97]))
+        engine.explain(texts[i])
     table, engine._words = engine._words, None
     slow = [engine.predict_proba(texts[i : i + 97]) for i in range(0, len(texts), 97)]
-    assert len(table.words) < table.base + 50 + 97 * 60  # it did start afresh
+    if restarts == "words":
+        assert table.generation >= 2  # it did start afresh
+    else:
+        assert table.generation == 0 and all(d.table._generation >= 2 for d in engine.dense)
     for (a, b), (c, d) in zip(fast, slow):
         assert np.array_equal(a, c) and np.array_equal(b, d)
 

@@ -57,6 +57,26 @@ def test_a_text_gets_the_same_bits_in_any_batch_and_after_the_cache_starts_again
     assert np.array_equal(whole[::-1], table.sentence_vectors(words[::-1]))
 
 
+def test_rows_by_word_id_follow_both_memories_starting_again(monkeypatch):
+    """The engine's road: word ids into a word list that starts again (a new generation), into a
+    cache of word vectors that may start again between batches (explain uses it too)."""
+    source = load_source()
+    monkeypatch.setattr(vectors, "_CACHE_BYTES", 0)
+    monkeypatch.setattr(vectors, "_CACHE_WORDS", 5)
+    table = PieceVectors(source.pieces, source.vectors)
+
+    def rows(ids, words, generation):
+        slots = table.slots_of_ids(np.array(ids), words, generation)
+        return np.where(slots[:, None] >= 0, table._cache[slots], 0)
+
+    first = ["\n", "workers", "fled", "seoul"]
+    assert np.array_equal(rows([1, 2, 3, 1], first, 0), table.word_vectors(first[1:] + first[1:2]))
+    table.slots_of(["asylum", "wages", "ban", "embassy", "logging", "camps"])  # the cache starts again
+    assert np.array_equal(rows([3, 2], first, 0), table.word_vectors(["seoul", "fled"]))
+    second = ["\n", "remittances", "xqzzzzzzz" * 20, "fled"]  # the word list started again: ids mean other words
+    assert np.array_equal(rows([1, 2, 3], second, 1), table.word_vectors(second[1:]))
+
+
 def test_the_shipped_source_table_loads_without_safetensors_or_tokenizers():
     table = load_source()
     assert table.vectors.shape == (29525, 256) and table.vectors.dtype == np.float16
