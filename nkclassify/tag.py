@@ -116,6 +116,9 @@ class Tagger:
         self.topic_names = engine.topic_names
         self.stance_names = engine.stance_names
         self.card = engine.card
+        # units per engine call: big enough that numpy's per-call costs vanish, small enough that
+        # the call's arrays stay a few tens of MB (a vector block adds a (units, dim) sum per call)
+        self.batch_units = 2048 if engine.dense else 4096
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Tagger:
@@ -142,7 +145,7 @@ class Tagger:
         paths: Sequence[str],
         stdin: BinaryIO | None,
         lines: bool = False,
-        batch_units: int = 4096,
+        batch_units: int | None = None,  # None: the tagger's own (``batch_units``)
         options: ReadOptions = DEFAULT_OPTIONS,
         jobs: int = 1,  # 0: every core available
         render: Callable[[TaggedDocument], str] | None = None,
@@ -158,6 +161,7 @@ class Tagger:
         so the formatting is shared out too and less crosses between processes.
         """
         sources = list(paths) or ["-"]
+        batch_units = batch_units or self.batch_units
         if jobs == 0:  # all the cores this process may use
             jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if lines:
@@ -252,13 +256,14 @@ class Tagger:
             )
 
     def tag_lines(
-        self, items: Iterable[LineBlock | Problem], batch_units: int = 4096
+        self, items: Iterable[LineBlock | Problem], batch_units: int | None = None
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag a stream of line blocks in batches; problems and notes keep their place.
 
         Blank lines are skipped; a unit's ``index`` is its 0-based input line number, and its offsets
         leave out the line's surrounding white space.
         """
+        batch_units = batch_units or self.batch_units
         pending: list[_Piece] = []
         count = 0
         for item in items:
@@ -284,11 +289,12 @@ class Tagger:
         yield from self._tagged(pending)
 
     def tag_documents(
-        self, documents: Iterable[Document | Problem], batch_units: int = 4096
+        self, documents: Iterable[Document | Problem], batch_units: int | None = None
     ) -> Iterator[TaggedDocument | Problem]:
         """Tag whole articles in order, predicting in batches across articles for speed."""
         from .segment import split_sentences  # syntok: only whole articles need it
 
+        batch_units = batch_units or self.batch_units
         pending: list[_Piece | Problem] = []
         count = 0
 
