@@ -137,8 +137,8 @@ def main() -> None:
         split_row(Rows())
         return
     from nkclassify.dataset import load_corpus
-    from nkclassify.engine import Engine
     from nkclassify.store import DEFAULT_MODEL_PATH
+    from nkclassify.tag import Tagger
 
     model = args.model or DEFAULT_MODEL_PATH
     corpus = load_corpus()
@@ -150,18 +150,22 @@ def main() -> None:
         lines = tmp / "lines.txt"
         lines.write_text("\n".join(batch) + "\n", encoding="utf-8")
 
-        engine = Engine.load(model)
+        tagger = Tagger.load(model)
+        engine, step = tagger.engine, tagger.batch_units  # the batches the CLI gives the engine
         if hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {0})  # one core for the in-process engine (children pin themselves)
         speeds = []
         for _ in range(3):
             started = time.perf_counter()
-            for i in range(0, len(batch), 4096):
-                engine.predict(batch[i : i + 4096])
+            for i in range(0, len(batch), step):
+                engine.predict(batch[i : i + step])
             speeds.append(len(batch) / (time.perf_counter() - started))
         bare = statistics.median(speeds)
         rows.append(
-            (f"bare engine, {len(batch):,} sentences (in-process, one core)", f"{bare:,.0f} sentences/s")
+            (
+                f"bare engine, {len(batch):,} sentences, batches of {step:,} (in-process)",
+                f"{bare:,.0f} sentences/s",
+            )
         )
 
         run(["tag", "--lines", "-j", "1", "--model", str(model)], lines)  # warm-up: bytecode, file cache
