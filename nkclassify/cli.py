@@ -429,16 +429,17 @@ def tag_cli(
     skipped = 0
     sink = run(lambda: open_atomic(out)) if out else None
     stream = sink.handle if sink is not None else sys.stdout
+    # nothing is read (and no worker started) before the first result is asked for
+    results = tagger.tag_inputs(
+        sources,
+        sys.stdin.buffer,
+        lines=lines,
+        options=options,
+        jobs=jobs,
+        render=_in_bytes(writer, stream),
+    )
     try:
         stream.write(writer.header())
-        results = tagger.tag_inputs(
-            sources,
-            sys.stdin.buffer,
-            lines=lines,
-            options=options,
-            jobs=jobs,
-            render=_in_bytes(writer, stream),
-        )
         for result in results:
             if isinstance(result, Problem):
                 skipped += 1
@@ -467,10 +468,13 @@ def tag_cli(
         sys.stderr.close()
         raise typer.Exit(0) from None
     finally:
-        if bar is not None:
-            bar.close()
-        if sink is not None:
-            sink.discard()
+        try:  # --jobs workers end and are reaped now, on every way out, not when the collector gets to it
+            results.close()
+        finally:
+            if bar is not None:
+                bar.close()
+            if sink is not None:
+                sink.discard()
     if skipped:
         typer.echo(f"{skipped} input(s) or line(s) skipped", err=True)
         raise typer.Exit(EXIT_SKIPPED)
