@@ -249,6 +249,26 @@ def test_a_worker_killed_mid_run_is_one_error_line(seed_model, tmp_path):
     assert _group(run.process.pid) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_ctrl_c_is_one_error_line_and_exit_130(seed_model, tmp_path):
+    """Ctrl-C reaches the whole foreground process group: one job, or the parent and its workers."""
+    source = tmp_path / "lines.txt"
+    source.write_bytes(_lines(60_000))
+    runs = [_Run(tmp_path, seed_model, f"out{jobs}.jsonl", jobs=jobs, source=source) for jobs in (1, 2)]
+    try:
+        for run in runs:
+            run.wait_for(1)
+            os.killpg(run.process.pid, signal.SIGINT)
+        for run in runs:
+            code, stderr = run.end()
+            assert (code, stderr) == (130, "error: interrupted\n")
+            assert _group(run.process.pid) == []
+    finally:
+        for run in runs:
+            run.kill()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt"]
+
+
 def test_an_unexpected_error_is_one_line(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path)}
     out = subprocess.run(command("tag", "--model", str(tmp_path)), input=b"x", capture_output=True, env=env)
