@@ -25,18 +25,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any
 
-from .errors import NKError
+from .errors import WorkerError
 
-__all__ = ["WorkerError", "Workers"]
+__all__ = ["Workers"]
 
 AHEAD = 2  # tasks out to one worker at a time: one at work, one waiting, so it never waits on the parent
 GRACE = 1.0  # seconds the workers get to leave before SIGKILL
 _HELD = {signal.SIGINT, signal.SIGTERM}
 _END = object()
-
-
-class WorkerError(NKError):
-    """A worker process died (killed, out of memory) before it sent back its work."""
 
 
 class _RemoteTraceback(Exception):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nkclassify.workers import AHEAD, WorkerError, Workers
+from nkclassify.errors import WorkerError
+from nkclassify.workers import AHEAD, Workers
 
 
 def _gone(pids: list[int]) -> bool:
