@@ -4,9 +4,10 @@ Each command turns its arguments into values, calls one library function, and pr
 the entry point: every error becomes one ``error:`` line and a documented exit code, never a
 traceback, and SIGTERM unwinds like Ctrl-C so temporary files are removed.
 
-Exit codes: 0 success; 1 fatal error (bad model, bad data, unreadable input with --strict);
-2 usage error (unknown option, bad value: click's convention); 3 some inputs were skipped, each
-named on standard error, the rest done; 130/143 interrupted (SIGINT/SIGTERM).
+Exit codes: 0 success; 1 fatal error (bad model, bad data, unreadable input with --strict, a
+--jobs worker killed); 2 usage error (unknown option, bad value: click's convention); 3 some
+inputs were skipped, each named on standard error, the rest done; 130/143 interrupted
+(SIGINT/SIGTERM).
 """
 
 from __future__ import annotations
@@ -429,16 +430,17 @@ def tag_cli(
     skipped = 0
     sink = run(lambda: open_atomic(out)) if out else None
     stream = sink.handle if sink is not None else sys.stdout
+    # nothing is read (and no worker started) before the first result is asked for
+    results = tagger.tag_inputs(
+        sources,
+        sys.stdin.buffer,
+        lines=lines,
+        options=options,
+        jobs=jobs,
+        render=_in_bytes(writer, stream),
+    )
     try:
         stream.write(writer.header())
-        results = tagger.tag_inputs(
-            sources,
-            sys.stdin.buffer,
-            lines=lines,
-            options=options,
-            jobs=jobs,
-            render=_in_bytes(writer, stream),
-        )
         for result in results:
             if isinstance(result, Problem):
                 skipped += 1
@@ -467,10 +469,13 @@ def tag_cli(
         sys.stderr.close()
         raise typer.Exit(0) from None
     finally:
-        if bar is not None:
-            bar.close()
-        if sink is not None:
-            sink.discard()
+        try:  # --jobs workers end and are reaped now, on every way out, not when the collector gets to it
+            results.close()
+        finally:
+            if bar is not None:
+                bar.close()
+            if sink is not None:
+                sink.discard()
     if skipped:
         typer.echo(f"{skipped} input(s) or line(s) skipped", err=True)
         raise typer.Exit(EXIT_SKIPPED)
@@ -522,17 +527,27 @@ def explain_cli(
     typer.echo(explanation_text(run(lambda: tagger.explain(sentence, top))), nl=False)
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, as main's SIGINT handler raises it: typer turns a KeyboardInterrupt into a silent
+    exit 130 before main could say what happened, and lets anything else through."""
+
+
 def main() -> None:
-    """Console entry point: the app inside one error handler, SIGTERM turned into a clean exit."""
+    """Console entry point: the app inside one error handler; SIGTERM and Ctrl-C unwind cleanly."""
     import signal
 
     def terminated(signum, frame):  # unwind (finally blocks remove temporary files), then exit 143
         raise SystemExit(128 + signum)
 
+    def interrupted(signum, frame):  # unwind the same way, then one error line and exit 130
+        raise _Interrupted
+
     signal.signal(signal.SIGTERM, terminated)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when Ctrl-C is ignored
+        signal.signal(signal.SIGINT, interrupted)
     try:
         app()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         typer.echo("error: interrupted", err=True)
         raise SystemExit(130) from None
     except BrokenPipeError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["NKError", "LabelError", "ModelError", "InputError"]
+__all__ = ["NKError", "LabelError", "ModelError", "InputError", "WorkerError"]
 
 
 class NKError(Exception):
@@ -19,3 +19,7 @@ class ModelError(NKError):
 
 class InputError(NKError):
     """Text handed in for tagging cannot be read."""
+
+
+class WorkerError(NKError):
+    """A ``--jobs`` worker process died (killed, out of memory) before it sent back its work."""

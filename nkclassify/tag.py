@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from itertools import repeat
+from functools import cached_property, partial
+from itertools import chain, repeat
 from operator import add
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -183,48 +183,24 @@ class Tagger:
         jobs: int,
         render: Callable[[TaggedDocument], str] | None = None,
     ) -> Iterator[TaggedDocument | Problem]:
-        """Tag batches in worker processes; results come back in input order, a few batches ahead at most.
+        """Tag batches in worker processes (``workers.Workers``); results come back in input order.
 
-        Workers are forked with the loaded model (no reload), and only ``2 x jobs`` batches are in
-        flight, so memory stays bounded however long the input.
+        Workers are forked with the loaded model (no reload), and only ``2 x jobs`` batches are out
+        at once, so memory stays bounded however long the input. Closing this iterator (or leaving
+        it unfinished to the garbage collector) ends and reaps the workers.
         """
-        import gc
-        import itertools
-        import multiprocessing as mp
-        from collections import deque
+        from .workers import Workers
 
-        global _WORKER
-        _WORKER = (self, lines, batch_units, render)
+        work = partial(_work, self, lines, batch_units, render)  # forked, not pickled: any callable
         chunks = _chunks(items, batch_units, lines)
         first = next(chunks, None)
         second = next(chunks, None)
         if second is None:  # one batch: no process is worth starting
-            yield from _work(first) if first else ()
+            yield from work(first) if first else ()
             return
-        context = mp.get_context("fork")
-        # the model's objects (word tables, vocabularies) are moved out of the collector's sight
-        # before the fork: a worker's collections then never walk them, so their pages stay shared
-        gc.freeze()
-        try:
-            pool = context.Pool(jobs, initializer=_worker_signals)
-        finally:
-            gc.unfreeze()
-        try:
-            pending: deque = deque()
-            for chunk in itertools.chain([first, second], chunks):
-                pending.append(pool.apply_async(_work, (chunk,)))
-                if len(pending) >= 2 * jobs:
-                    yield from pending.popleft().get()
-            while pending:
-                yield from pending.popleft().get()
-            # every result is in: let the workers finish and leave, rather than killing them while
-            # one may hold the task queue's lock (terminating then could hang the exit)
-            pool.close()
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
+        with Workers(work, jobs) as workers:
+            for results in workers.map(chain([first, second], chunks)):
+                yield from results
 
     def _tagged(self, pieces: list[_Piece]) -> Iterator[TaggedDocument]:
         """Predict every piece's units in one engine call, then hand each piece its rows."""
@@ -333,23 +309,8 @@ class Tagger:
         return self.engine.explain(text, top)
 
 
-_WORKER: tuple[Tagger, bool, int, Callable | None] | None = (
-    None  # set in the parent just before the workers fork
-)
-
-
-def _worker_signals() -> None:
-    """Workers die at once on SIGTERM and leave Ctrl-C to the parent: they inherit the CLI's
-    handlers, which turn SIGTERM into a clean unwind, and a worker unwinding inside the task
-    queue's lock would leave the parent waiting on it for ever."""
-    import signal
-
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _work(chunk: list) -> list:
-    tagger, lines, batch_units, render = _WORKER
+def _work(tagger: Tagger, lines: bool, batch_units: int, render: Callable | None, chunk: list) -> list:
+    """What a worker does with one batch: read what the parent left unread, tag, maybe render."""
     if lines:
         chunk = [
             block for item in chunk for block in (item.blocks() if isinstance(item, RawLines) else (item,))

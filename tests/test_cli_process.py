@@ -1,10 +1,12 @@
 """The installed command run as a person runs it: on a terminal, piped, signalled, with odd file names."""
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -98,6 +100,173 @@ def test_sigterm_leaves_no_temporary_file(seed_model, tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+def _group(pgid: int) -> list[str]:
+    """The processes (zombies too) left in a process group, as "pid state"."""
+    left = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:  # the fields after the command name: state, parent, process group
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                left.append(f"{entry} {fields[0]}")
+    return left
+
+
+def _lines(n: int) -> bytes:
+    """Short lines of few words (the engine remembers each word once seen: tagging stays cheap)."""
+    return b"".join(b"Workers fled home %d.\n" % (i % 50) for i in range(n))
+
+
+class _Run:
+    """``tag --lines --out NAME`` in a process group of its own, from a file or from a pipe held
+    open after ``piped`` (so the run can never finish by itself), and the rows written so far."""
+
+    def __init__(self, folder: Path, model: Path, name: str, jobs=2, source: Path | None = None, piped=b""):
+        args = ["tag", "--lines", "-q", "-j", str(jobs), "--model", str(model), "--out", name]
+        self.folder, self.name, self.rows, self._seen, self._asleep = folder, name, 0, 0, 0
+        self.process = subprocess.Popen(
+            command(*args, *([str(source)] if source else [])),
+            cwd=folder,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL if source else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        if piped:  # from a thread: the run reads only as fast as it tags
+            threading.Thread(target=self._feed, args=(piped,), daemon=True).start()
+
+    def _feed(self, data: bytes) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+
+    def written(self) -> int:
+        for path in self.folder.glob(f".{self.name}.*.tmp"):
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(self._seen)
+                    data = handle.read()
+            except OSError:
+                continue
+            self._seen += len(data)
+            self.rows += data.count(b"\n")
+        return self.rows
+
+    def wait_for(self, rows: int) -> None:
+        deadline = time.monotonic() + 30
+        while self.written() < rows:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: {self.rows} rows, exit {self.process.poll()}")
+            time.sleep(0.005)
+
+    def under_way(self) -> bool:
+        """From a file: rows written. From a pipe: the parent and both workers asleep, twice in a
+        row (the parent waiting for more input, the workers for more work)."""
+        assert self.process.poll() is None, f"{self.name}: ended by itself ({self.rows} rows)"
+        if self.process.stdin is None:
+            return self.written() > 0
+        states = [p.split()[1] for p in _group(self.process.pid)]
+        self._asleep = self._asleep + 1 if len(states) == 3 and set(states) == {"S"} else 0
+        return self._asleep >= 2
+
+    def workers(self) -> list[int]:
+        pid = self.process.pid
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+    def end(self, timeout: float = 10) -> tuple[int, str]:
+        """The exit code and standard error; still running after ``timeout`` s fails the test."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            left = _group(self.process.pid)
+            self.kill()
+            raise AssertionError(f"{self.name}: still running {timeout} s after the signal: {left}") from None
+        return code, self.process.stderr.read().decode()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        for pipe in (self.process.stdin, self.process.stderr):
+            if pipe is not None and not pipe.closed:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_sigterm_to_the_process_group_ends_a_jobs_run_every_time(seed_model, tmp_path):
+    """SIGTERM to the parent and its workers at once (kill -TERM -PGID, a container stop) must end
+    a --jobs run with 143, its temporary file removed and every worker reaped. With
+    multiprocessing.Pool a worker killed while it held the shared task queue's lock left the pool's
+    terminate() waiting for ever, about 1 run in 16 on long inputs. Here runs from a file are
+    signalled as their first rows come, and runs from a pipe held open once they wait for more
+    input with their workers idle: under the Pool every one of those hung (16 of 16)."""
+    source = tmp_path / "lines.txt"
+    source.write_bytes(_lines(30_000))
+    for round_ in range(4):  # three runs at a time: interpreter start-up is most of each run
+        runs = [
+            _Run(tmp_path, seed_model, f"out{round_}{i}.jsonl", source=source)
+            if i % 2
+            else _Run(tmp_path, seed_model, f"out{round_}{i}.jsonl", piped=_lines(3 * 4096))
+            for i in range(3)
+        ]
+        try:
+            waiting, deadline = list(runs), time.monotonic() + 30
+            while waiting:  # each is signalled once under way
+                for run in [run for run in waiting if run.under_way()]:
+                    os.killpg(run.process.pid, signal.SIGTERM)
+                    waiting.remove(run)
+                assert time.monotonic() < deadline, [run.name for run in waiting]
+                time.sleep(0.005)
+            for run in runs:
+                code, stderr = run.end()
+                assert code == 128 + signal.SIGTERM, stderr
+                assert "Traceback" not in stderr and _group(run.process.pid) == []
+        finally:
+            for run in runs:
+                run.kill()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_worker_killed_mid_run_is_one_error_line(seed_model, tmp_path):
+    source = tmp_path / "lines.txt"
+    source.write_bytes(_lines(60_000))
+    run = _Run(tmp_path, seed_model, "out.jsonl", source=source)
+    try:
+        run.wait_for(1)
+        worker = run.workers()[0]
+        os.kill(worker, signal.SIGKILL)  # as the kernel does when memory runs out
+        code, stderr = run.end()
+    finally:
+        run.kill()
+    assert code == 1 and stderr.splitlines() == [
+        f"error: worker process {worker} was killed by SIGKILL (out of memory?) before it finished its batch"
+    ]
+    assert _group(run.process.pid) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_ctrl_c_is_one_error_line_and_exit_130(seed_model, tmp_path):
+    """Ctrl-C reaches the whole foreground process group: one job, or the parent and its workers."""
+    source = tmp_path / "lines.txt"
+    source.write_bytes(_lines(60_000))
+    runs = [_Run(tmp_path, seed_model, f"out{jobs}.jsonl", jobs=jobs, source=source) for jobs in (1, 2)]
+    try:
+        for run in runs:
+            run.wait_for(1)
+            os.killpg(run.process.pid, signal.SIGINT)
+        for run in runs:
+            code, stderr = run.end()
+            assert (code, stderr) == (130, "error: interrupted\n")
+            assert _group(run.process.pid) == []
+    finally:
+        for run in runs:
+            run.kill()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt"]
 
 
 def test_an_unexpected_error_is_one_line(tmp_path):
