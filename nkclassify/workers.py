@@ -84,7 +84,6 @@ class Workers:
             try:
                 _worker_signals()
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
-                _one_thread_of_blas()
                 # only its own ends stay open, so each pipe's end of file says its one process is gone
                 for connection in (task_writer, result_reader, *self._parent_ends()):
                     connection.close()
@@ -185,17 +184,6 @@ def _worker_signals() -> None:
     sends SIGINT to the whole process group, workers too."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _one_thread_of_blas() -> None:
-    """A worker is one core's worth of work: numpy's BLAS gets one thread in it, not one per core
-    (two workers of two BLAS threads each on two cores ran no faster than one job: the threads
-    spin waiting for each other). threadpoolctl comes with scikit-learn; without it, no limit."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1)
 
 
 def _serve(tasks: Connection, results: Connection, work: Callable[[Any], Any]) -> None:

@@ -206,7 +206,7 @@ def test_sigterm_to_the_process_group_ends_a_jobs_run_every_time(seed_model, tmp
     input with their workers idle: under the Pool every one of those hung (16 of 16)."""
     source = tmp_path / "lines.txt"
     source.write_bytes(_lines(30_000))
-    for round_ in range(4):  # three runs at a time: interpreter start-up is most of each run
+    for round_ in range(3):  # three runs at a time: interpreter start-up is most of each run
         runs = [
             _Run(tmp_path, seed_model, f"out{round_}{i}.jsonl", source=source)
             if i % 2
@@ -303,3 +303,20 @@ def test_html_report_filters_in_a_real_browser(seed_model, tmp_path):
     assert units, dom[:500]
     assert all(bool(hidden) == (stance != "favor") for stance, hidden in units)
     assert any(stance == "favor" for stance, _ in units)
+
+
+@pytest.mark.parametrize("told, expected", [(None, 1), ("2", 2)])
+def test_the_command_line_runs_one_blas_thread_unless_told_otherwise(told, expected):
+    """numpy's BLAS starts a thread per core by default; the CLI's products are too small to share."""
+    pytest.importorskip("threadpoolctl")
+    if expected > 1 and (os.cpu_count() or 1) < expected:
+        pytest.skip("one core: BLAS would run one thread anyway")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    if told is not None:
+        env["OPENBLAS_NUM_THREADS"] = told
+    code = (
+        "import nkclassify.cli, numpy; from threadpoolctl import threadpool_info; "
+        "print(max(p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert int(out.stdout) == expected
