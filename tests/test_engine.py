@@ -58,6 +58,21 @@ def corpus(seed_labels):
     return load_corpus(seed_labels)
 
 
+@pytest.fixture(scope="module")
+def fitted(corpus):
+    """``fitted(features)``: a model of default settings fitted on the corpus, once per feature set
+    for the whole module (the tests build engines from it and never change it)."""
+    data = label_matrix(corpus)
+    models: dict[str, TopicStanceModel] = {}
+
+    def fit(features: str) -> TopicStanceModel:
+        if features not in models:
+            models[features] = TopicStanceModel(features=features).fit(data.texts, data.Y, groups=data.groups)
+        return models[features]
+
+    return fit
+
+
 @pytest.mark.parametrize(
     ("features", "stance_topics"),
     # every feature set; the stacked stance head once (its arithmetic does not depend on the blocks)
@@ -80,20 +95,18 @@ def test_engine_equals_the_pipeline(corpus, features, stance_topics):
     assert np.array_equal(predicted[:, -1], e_choice)
 
 
-def _explained(corpus, features: str, text: str, top: int):
+def _explained(corpus, fitted, features: str, text: str, top: int):
     """An engine of ``features`` fitted on ``corpus``, its explanation of ``text``, and every
     feature named in that explanation's evidence."""
-    data = label_matrix(corpus)
-    model = TopicStanceModel(features=features).fit(data.texts, data.Y, groups=data.groups)
-    engine = _engine(model, corpus.schema.to_dict())
+    engine = _engine(fitted(features), corpus.schema.to_dict())
     explanation = engine.explain(text, top=top)
     named = [e["feature"] for entry in explanation.topics.values() for e in entry["evidence"]]
     return engine, explanation, named + [e["feature"] for e in explanation.stance["evidence"]]
 
 
-def test_explanations_show_words_cues_and_stacked_topics(corpus):
+def test_explanations_show_words_cues_and_stacked_topics(corpus, fitted):
     text = "Nine workers fled their site and asked for asylum in Seoul."
-    _, _, features = _explained(corpus, "lex", text, 30)
+    _, _, features = _explained(corpus, fitted, "lex", text, 30)
     assert any(f.startswith("[defection terms: fled, asylum") for f in features), features
     stop = {"'their'", "'to'", "'has'", "'and'", "'in'", "'for'"}
     assert not stop & set(features)  # function words are not in the vocabulary
@@ -102,7 +115,7 @@ def test_explanations_show_words_cues_and_stacked_topics(corpus):
 @pytest.mark.parametrize(
     "features, restarts", [("lex", "words"), ("lex+static", "words"), ("lex+static", "vectors")]
 )
-def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch, features, restarts):
+def test_the_word_road_counts_what_the_analyzer_cuts(corpus, fitted, monkeypatch, features, restarts):
     """The batch road (one pass, word ids, integer bigrams) against cutting text by text, also after
     its memory of new words starts afresh mid-stream and when a text holds a line break; a vector
     block takes its words from the same road (by word id), also after the word memory or (alone) its
@@ -111,8 +124,7 @@ def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch, featur
     import nkclassify.words as words
 
     data = label_matrix(corpus)
-    model = TopicStanceModel(features=features).fit(data.texts, data.Y, groups=data.groups)
-    engine = _engine(model, corpus.schema.to_dict())
+    engine = _engine(fitted(features), corpus.schema.to_dict())
     if restarts == "words":
         monkeypatch.setattr(words, "_MAX_WORDS", 10)
     else:  # at most 300 word vectors kept; explain, between batches, restarts the cache too
@@ -135,11 +147,11 @@ def test_the_word_road_counts_what_the_analyzer_cuts(corpus, monkeypatch, featur
         assert np.array_equal(a, c) and np.array_equal(b, d)
 
 
-def test_stored_word_tables_equal_the_ones_worked_out_and_are_checked(corpus):
+def test_stored_word_tables_equal_the_ones_worked_out_and_are_checked(corpus, fitted):
     from nkclassify.errors import ModelError
 
     data = label_matrix(corpus)
-    model = TopicStanceModel(features="lex").fit(data.texts, data.Y, groups=data.groups)
+    model = fitted("lex")
     buffer = io.BytesIO()
     write_model_file(buffer, model.export(), corpus.schema.to_dict(), {})
     content = read_model_file_from_bytes(buffer.getvalue())
@@ -158,9 +170,9 @@ def test_stored_word_tables_equal_the_ones_worked_out_and_are_checked(corpus):
         Engine(content["meta"], content["vocabulary"], content["arrays"], "m", table)
 
 
-def test_explanations_of_a_vector_block_name_the_words_that_carried_it(corpus):
+def test_explanations_of_a_vector_block_name_the_words_that_carried_it(corpus, fitted):
     text = "Nine workers absconded and sought asylum in Seoul."
-    engine, explanation, features = _explained(corpus, "lex+static", text, 40)
+    engine, explanation, features = _explained(corpus, fitted, "lex+static", text, 40)
     assert any(f.endswith("(meaning)") for f in features), features
     # the words' shares add up to the block's part of the score
     block = engine.dense[0]

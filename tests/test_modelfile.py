@@ -35,19 +35,13 @@ class Planted:
         return (Path.touch, (self.marker,))
 
 
-def test_same_data_and_seed_give_the_same_bytes(seed_labels, tmp_path):
+def test_same_data_and_seed_give_the_same_bytes(seed_labels, seed_model, tmp_path):
     from nkclassify.dataset import load_corpus
     from nkclassify.train import train
 
-    corpus = load_corpus(seed_labels)
-    a = train(corpus, tmp_path / "a.nkmodel")
-    b = train(corpus, tmp_path / "b.nkmodel")
-    assert (tmp_path / "a.nkmodel").read_bytes() == (tmp_path / "b.nkmodel").read_bytes()
-    assert (
-        a["model_sha256"]
-        == b["model_sha256"]
-        == hashlib.sha256((tmp_path / "a.nkmodel").read_bytes()).hexdigest()
-    )
+    again = train(load_corpus(seed_labels), tmp_path / "again.nkmodel")  # seed_model is the first
+    assert (tmp_path / "again.nkmodel").read_bytes() == seed_model.read_bytes()
+    assert again["model_sha256"] == hashlib.sha256(seed_model.read_bytes()).hexdigest()
 
 
 def test_model_file_holds_schema_card_and_arrays_without_pickle(seed_model):
@@ -166,17 +160,19 @@ def test_a_planted_pickle_never_runs(tmp_path, name):
     shutil.copy(path, tmp_path / "copy")  # the file is intact: loading refused it, nothing ran
 
 
-def test_vector_blocks_make_format_3_and_other_files_stay_readable_by_older_releases(seed_labels, tmp_path):
+def test_vector_blocks_make_format_3_and_other_files_stay_readable_by_older_releases(
+    seed_labels, seed_model, tmp_path
+):
     """A file without a vector block is written as format 2 (all an older release needs to read);
     one with vectors as 3, its piece vectors kept float16; a version this release does not know is
     refused with the versions it reads."""
     from nkclassify.dataset import load_corpus
     from nkclassify.train import train
 
-    corpus = load_corpus(seed_labels)
-    train(corpus, tmp_path / "lex.nkmodel", features="lex")
-    train(corpus, tmp_path / "static.nkmodel", features="lex+static")
+    train(load_corpus(seed_labels), tmp_path / "lex.nkmodel", features="lex")
+    shutil.copy(seed_model, tmp_path / "static.nkmodel")  # the default feature set has the vectors
     lex, static = read_model_file(tmp_path / "lex.nkmodel"), read_model_file(tmp_path / "static.nkmodel")
+    assert static["meta"]["features"] == "lex+static"
     assert lex["meta"]["format_version"] == 2 and static["meta"]["format_version"] == FORMAT_VERSION == 3
     assert static["arrays"]["static.vectors"].dtype == np.float16
     assert [b.get("kind") for b in static["meta"]["blocks"]] == [None, None, "vectors"]
