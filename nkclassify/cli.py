@@ -518,16 +518,27 @@ def _terminal_width() -> int:
 
 @app.command("explain")
 def explain_cli(
-    sentence: Annotated[str, typer.Argument(metavar="SENTENCE", help="The sentence to explain.")],
+    sentence: Annotated[
+        str, typer.Argument(metavar="SENTENCE", help="The sentence to explain ('-': read it from standard input).")
+    ],
     model: Annotated[
         Path | None, typer.Option("--model", metavar="MODEL", help="Model file (default: the shipped model).")
     ] = None,
     top: Annotated[int, typer.Option("--top", metavar="N", help="N-grams to show per label.")] = 8,
 ) -> None:
     """Show the n-grams that pushed each predicted topic and the stance."""
+    from .inputs import MAX_LINE_CHARS
     from .output import explanation_text
     from .tag import Tagger
 
+    if sentence == "-":  # as tag reads it: the whole of standard input, one unit
+        try:
+            sentence = sys.stdin.buffer.read(4 * MAX_LINE_CHARS + 1).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise fail("standard input is not UTF-8 text", EXIT_USAGE) from None
+        if len(sentence) > MAX_LINE_CHARS:
+            raise fail(f"standard input is longer than one unit may be ({MAX_LINE_CHARS:,} characters)", EXIT_USAGE)
+        sentence = sentence.strip()
     if not sentence.strip():
         raise fail("the sentence is empty", EXIT_USAGE)
     tagger = run(lambda: Tagger.load(model))
