@@ -89,13 +89,20 @@ class PieceVectors:
                 grown[: self._count] = self._cache[: self._count]
                 self._cache = grown
             cache, at = self._cache, self._count
+            known = [(word, ids) for word, ids in pieces if ids]
             for word, ids in pieces:
-                if ids:  # a word's vector: the mean of its pieces', in float32
-                    cache[at] = self.vectors[ids].astype(np.float32).mean(axis=0, dtype=np.float32)
+                if not ids:
+                    slot[word] = -1
+            if known:  # a word's vector: the mean of its pieces', in float32, all new words at once
+                lengths = np.fromiter((len(ids) for _, ids in known), dtype=np.int64, count=len(known))
+                rows = self.vectors.take(np.fromiter((i for _, ids in known for i in ids), dtype=np.int64), axis=0)
+                starts = np.cumsum(lengths) - lengths
+                # row by row in piece order, as ``mean(axis=0)`` adds them, then one division
+                sums = np.add.reduceat(rows.astype(np.float32), starts, axis=0)
+                cache[at : at + len(known)] = sums / lengths[:, None].astype(np.float32)
+                for word, _ in known:
                     slot[word] = at
                     at += 1
-                else:
-                    slot[word] = -1
             if not np.isfinite(cache[self._count : at]).all():
                 raise ModelError("the model's piece vectors hold a NaN or infinity: the file is damaged")
             self._count = at

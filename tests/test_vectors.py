@@ -39,6 +39,21 @@ def test_sentence_vectors_are_unit_length_means_of_words_or_zero():
     assert np.allclose(got[3], word / np.linalg.norm(word), atol=1e-6)
 
 
+def test_word_vectors_are_the_float32_mean_of_their_pieces_to_the_bit():
+    """New words' vectors are worked out together; each must be exactly what ``mean`` gives alone."""
+    source = load_source()
+    table = PieceVectors(source.pieces, source.vectors)
+    words = ["fled", "defectors", "remittances", "absconded", "vladivostok", "x" * 101, "노동자", "qxqzjv", "a"]
+    slots = table.slots_of(words)
+    for word, slot in zip(words, slots):
+        ids = table.split(word)
+        if ids:
+            alone = table.vectors[ids].astype(np.float32).mean(axis=0, dtype=np.float32)
+            assert np.array_equal(table._cache[slot], alone), word
+        else:
+            assert slot == -1, word
+
+
 def test_a_text_gets_the_same_bits_in_any_batch_and_after_the_cache_starts_again(monkeypatch):
     source = load_source()
     texts = [
