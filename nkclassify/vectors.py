@@ -95,11 +95,15 @@ class PieceVectors:
                     slot[word] = -1
             if known:  # a word's vector: the mean of its pieces', in float32, all new words at once
                 lengths = np.fromiter((len(ids) for _, ids in known), dtype=np.int64, count=len(known))
-                rows = self.vectors.take(np.fromiter((i for _, ids in known for i in ids), dtype=np.int64), axis=0)
-                starts = np.cumsum(lengths) - lengths
-                # row by row in piece order, as ``mean(axis=0)`` adds them, then one division
-                sums = np.add.reduceat(rows.astype(np.float32), starts, axis=0)
-                cache[at : at + len(known)] = sums / lengths[:, None].astype(np.float32)
+                block = cache[at : at + len(known)]
+                for m in np.unique(lengths).tolist():  # words of m pieces together
+                    which = np.flatnonzero(lengths == m)
+                    ids = np.array([known[i][1] for i in which.tolist()], dtype=np.int64)
+                    # piece by piece in order, as ``mean(axis=0)`` adds them, then one division
+                    total = self.vectors.take(ids[:, 0], axis=0).astype(np.float32)
+                    for j in range(1, m):
+                        total += self.vectors.take(ids[:, j], axis=0)
+                    block[which] = total / np.float32(m)
                 for word, _ in known:
                     slot[word] = at
                     at += 1
