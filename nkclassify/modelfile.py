@@ -60,6 +60,8 @@ ARRAYS = (
     "stance_intercept",
 )
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_ALIGN = 64  # stored members' data start here; numpy pads a .npy header to 64 bytes too
+_PADDING = 0xD935  # the extra-field id zipalign uses for padding (readers skip unknown ids)
 _NPY_HEADER = 12 + 65535  # the longest header numpy's format 1.0 can hold (we write 1.0)
 _MAX_MEMBER = 1 << 30  # no honest member is near 1 GiB; a bigger one is a zip bomb or not ours
 
@@ -82,6 +84,12 @@ def _member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     squeezed = len(zlib.compress(data, 1)) < 0.8 * len(data)
     info.compress_type = zipfile.ZIP_DEFLATED if squeezed else zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
+    if not squeezed:  # a stored member starts on a 64-byte boundary (padding in its extra field, as
+        # Android's zipalign does), so the arrays read in place are aligned: numpy copies an
+        # unaligned array whole before every gather
+        at = archive.start_dir + 30 + len(name.encode("utf-8"))
+        pad = -(at + 4) % _ALIGN
+        info.extra = _PADDING.to_bytes(2, "little") + pad.to_bytes(2, "little") + bytes(pad)
     archive.writestr(info, data, compresslevel=6)
 
 
@@ -146,6 +154,9 @@ def _array(data: memoryview | bytes) -> np.ndarray:
         raise ValueError(f"dtype {dtype} is not a plain number")
     count = int(np.prod(shape, dtype=np.int64))
     array = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+    if not array.flags.aligned:  # a file written before members were aligned: one copy, now
+        array = array.copy()
+        array.flags.writeable = False
     return array.reshape(shape, order="F" if fortran else "C")
 
 

@@ -59,6 +59,9 @@ def test_model_file_holds_schema_card_and_arrays_without_pickle(seed_model):
                     # stored and deflated members alike: read-only arrays with zipfile's values
                     got = content["arrays"][name[:-4]]
                     assert not got.flags.writeable and np.array_equal(got, expected)
+                    assert got.flags.aligned  # numpy would copy an unaligned array at every gather
+                    if archive.getinfo(name).compress_type == zipfile.ZIP_STORED:
+                        assert not got.flags.owndata  # read in place from the mapped file
 
 
 def test_a_member_damaged_inside_the_zip_is_one_error(seed_model, tmp_path):
