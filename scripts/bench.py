@@ -208,18 +208,29 @@ def main() -> None:
             with open(big, "w", encoding="utf-8") as handle:
                 for i in range(0, args.big, len(batch)):
                     handle.write("\n".join(batch[: min(len(batch), args.big - i)]) + "\n")
+            took_one = 0.0
             for label, extra, stdin in (
                 ("stdin", ["-"], big),
                 ("a path", [str(big)], None),
                 ("a path, --out", [str(big), "--out", str(tmp / "out.jsonl")], None),
             ):
                 took, rss = measure(["tag", "--lines", "-j", "1", "--model", str(model), *extra], stdin)
+                took_one = took if label == "a path" else took_one
                 rows.append(
                     (
                         f"peak memory, {args.big:,} lines from {label}",
                         f"{rss:,.0f} MiB ({args.big / took:,.0f}/s)",
                     )
                 )
+            # the same path with two workers: start-up and the workers' first batches (their word
+            # caches fill) weigh less on a long run than on the 100,000 lines above
+            took, rss = measure(["tag", "--lines", "-j", "2", "--model", str(model), str(big)], cores="0,1")
+            rows.append(
+                (
+                    f"tag --lines -j 2 vs -j 1 on those {args.big:,} lines (a path)",
+                    f"{took_one / took:.2f}x ({args.big / took:,.0f}/s, parent peak {rss:,.0f} MiB)",
+                )
+            )
 
         from nkclassify.train import train
 
