@@ -96,7 +96,7 @@ class PieceVectors:
             if known:  # a word's vector: the mean of its pieces', in float32, all new words at once
                 lengths = np.fromiter((len(ids) for _, ids in known), dtype=np.int64, count=len(known))
                 block = cache[at : at + len(known)]
-                for m in np.unique(lengths).tolist():  # words of m pieces together
+                for m in sorted(set(lengths.tolist())):  # words of m pieces together
                     which = np.flatnonzero(lengths == m)
                     ids = np.array([known[i][1] for i in which.tolist()], dtype=np.int64)
                     # piece by piece in order, as ``mean(axis=0)`` adds them, then one division
@@ -125,13 +125,14 @@ class PieceVectors:
             self._by_id = grown
         slots = self._by_id.take(ids)
         if (slots == -2).any():
-            new = np.unique(ids[slots == -2])
+            # distinct ids without np.unique, which imports numpy.ma (20 ms of every start)
+            new = np.array(list(dict.fromkeys(ids[slots == -2].tolist())), dtype=np.int64)
             before = self._generation
             found = self.slots_of([words[i] for i in new.tolist()])
             if self._generation != before:  # the cache started again: every row of this batch anew
                 self._by_id[:] = -2
                 self._by_id_stamp = (generation, self._generation)
-                new = np.unique(ids)
+                new = np.array(list(dict.fromkeys(ids.tolist())), dtype=np.int64)
                 found = self.slots_of([words[i] for i in new.tolist()])
             self._by_id[new] = found
             slots = self._by_id.take(ids)
