@@ -35,6 +35,14 @@ _HELD = {signal.SIGINT, signal.SIGTERM}
 _END = object()
 
 
+@dataclass
+class _Failed:
+    """A task's error, as it came back from its worker, held until the task's turn."""
+
+    error: BaseException
+    detail: str
+
+
 class _RemoteTraceback(Exception):
     """The traceback of an error raised in a worker (the ``__cause__`` of the error re-raised here)."""
 
@@ -116,7 +124,10 @@ class Workers:
                 self._send(min(self._workers, key=lambda w: len(w.queued)), sent, task)
                 sent += 1
             if given in done:
-                yield done.pop(given)
+                result = done.pop(given)
+                if isinstance(result, _Failed):
+                    raise result.error from _RemoteTraceback(result.detail)
+                yield result
                 given += 1
             elif given == sent:
                 return
@@ -142,9 +153,8 @@ class Workers:
             except (EOFError, OSError):
                 raise self._died(worker) from None
             ok, value, detail = pickle.loads(data)
-            if not ok:
-                raise value from _RemoteTraceback(detail)
-            done[worker.queued.popleft()] = value
+            # an error waits its turn like a result: every earlier task's result is given first
+            done[worker.queued.popleft()] = value if ok else _Failed(value, detail)
 
     def _died(self, worker: _Worker) -> WorkerError:
         status = _reap(worker, GRACE)  # its pipe is closed: it has ended, or is ending
