@@ -15,6 +15,11 @@ timestamp so the same model gives the same bytes:
   coefficients, intercepts, thresholds), read with ``allow_pickle=False``;
 - ``SHA256``: the SHA-256 of ``meta.json``, so no part of the file can change unnoticed.
 
+Members that barely compress (coefficients, vectors) are stored, starting on a 64-byte boundary
+(padding in the zip extra field, as Android's zipalign does), so reading maps the file and takes
+those arrays in place, aligned, without a copy. Readers that ignore the padding read the file as any
+zip.
+
 A hash inside the file catches corruption and accidents, not a determined forger; but a forged
 file can only change scores, never run code: nothing here is unpickled. Format 1 (a joblib pickle
 beside a JSON card) is refused with a message saying how to retrain.
