@@ -7,6 +7,7 @@ the usual encoding of text saved from older news sites.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,6 +158,9 @@ class LineBlock:
     notes: list[str]
     ids: list[str | None] | None = None  # per-line record ids (CSV/JSONL records)
     pages: list[int | None] | None = None  # per-line page numbers (PDF)
+    # an empty block that says the input paused (a live pipe or terminal has nothing more yet):
+    # what came so far should be tagged now, not held for a full batch
+    pause: bool = False
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -199,7 +203,9 @@ def iter_lines(
     line by line, so one bad line costs that line only: a line that is not UTF-8 is decoded as
     Windows-1252 with a note; a line with NUL bytes or over ``max_chars`` characters becomes a
     ``Problem`` naming its number. Numbering counts every real input line. ``read1`` is used where
-    the stream has it, so a slow pipe is tagged as its lines arrive.
+    the stream has it, so a slow pipe is read as its lines arrive, and when a pipe or terminal has
+    nothing more waiting an empty ``LineBlock`` with ``pause`` set says so (a live feed is then
+    tagged line by line as it comes, not a batch at a time).
 
     With ``raw_lines``, clean stretches are only checked and counted: they come out as
     ``RawLines`` of at most that many lines, still bytes, for a worker process to decode and split
@@ -215,12 +221,15 @@ def iter_lines(
     while True:
         data = read(block_bytes)
         at_end = not data
+        short = len(data) < block_bytes  # a pipe's or terminal's read: perhaps all there is for now
         if tail:
             data = tail + data
         cut = data.rfind(b"\n") + 1
         tail = data[cut:]
         if cut:
             yield from state.chunk(data[:cut], newline=True)
+            if short and not at_end and _paused(stream):
+                yield LineBlock(source, [], [], [], [], pause=True)
         if at_end:
             if tail:  # the last line, without a line break
                 yield from state.chunk(tail, newline=False)
@@ -230,6 +239,18 @@ def iter_lines(
             yield problem
             if tail is None:
                 return
+
+
+def _paused(stream: BinaryIO) -> bool:
+    """Nothing more is waiting to be read on the stream's file descriptor right now (a regular
+    file is always ready; a stream without a descriptor, or a platform without ``select`` on
+    it, never counts as paused)."""
+    import select
+
+    try:
+        return not select.select([stream.fileno()], [], [], 0)[0]
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 class _LineState:

@@ -194,6 +194,11 @@ class Tagger:
         work = partial(_work, self, lines, batch_units, render)  # forked, not pickled: any callable
         chunks = _chunks(items, batch_units, lines)
         first = next(chunks, None)
+        if first and _ends_in_pause(first):  # a live feed (a pipe that waits): tag it here as it comes
+            yield from work(first)
+            for chunk in chunks:
+                yield from work(chunk)
+            return
         second = next(chunks, None)
         if second is None:  # one batch: no process is worth starting
             yield from work(first) if first else ()
@@ -247,6 +252,10 @@ class Tagger:
                 yield from self._tagged(pending)
                 pending, count = [], 0
                 yield item
+                continue
+            if item.pause:  # the input waits: tag what came now rather than hold it for a full batch
+                yield from self._tagged(pending)
+                pending, count = [], 0
                 continue
             if item.notes:
                 yield from self._tagged(pending)
@@ -335,6 +344,12 @@ def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
     chunk: list = []
     size, limit = 0, batch_units if lines else batch_units * 20  # about 80 kB of articles a batch
     for item in items:
+        if isinstance(item, LineBlock) and item.pause:  # the input paused: what came goes now
+            if chunk:
+                chunk.append(item)
+                yield chunk
+                chunk, size = [], 0
+            continue
         if isinstance(item, RawLines):
             if chunk and size + len(item) <= limit and isinstance(chunk[-1], RawLines):
                 chunk[-1] = chunk[-1].joined(item)
@@ -359,6 +374,10 @@ def _chunks(items: Iterable, batch_units: int, lines: bool) -> Iterator[list]:
             chunk, size = [], 0
     if chunk:
         yield chunk
+
+
+def _ends_in_pause(chunk: list) -> bool:
+    return isinstance(chunk[-1], LineBlock) and chunk[-1].pause
 
 
 @dataclass

@@ -320,3 +320,29 @@ def test_the_command_line_runs_one_blas_thread_unless_told_otherwise(told, expec
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert int(out.stdout) == expected
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_live_feed_is_tagged_line_by_line_as_it_comes(seed_model, tmp_path, jobs):
+    """``tail -f news.txt | nkclassify tag --lines``: each line's row comes while the pipe waits for
+    the next, not when a batch of 2,048 lines has filled."""
+    import select
+
+    process = subprocess.Popen(
+        command("tag", "--lines", "-j", jobs, "--model", str(seed_model)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    try:
+        for n, line in enumerate([b"Nine workers fled to Seoul.\n", b"The workers were sent home.\n"]):
+            process.stdin.write(line)
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], 20)
+            assert ready, f"no row for line {n} while the feed waits"
+            assert json.loads(process.stdout.readline())["index"] == n
+        process.stdin.close()
+        assert process.stdout.read() == b"" and process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+        process.wait()

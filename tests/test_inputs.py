@@ -160,3 +160,22 @@ def test_line_units_keep_what_strip_keeps_with_its_offsets():
         assert list(zip(piece.texts, piece.index, piece.start, piece.end)) == expected(block), texts
         kept = [i for i, t in enumerate(texts) if t.strip()]
         assert piece.ids == [f"r{numbers[i]}" for i in kept] and piece.pages is None
+
+
+def test_a_pipe_that_waits_says_so_after_its_whole_lines():
+    """A live feed: once the lines that came are read and nothing more waits, an empty block with
+    ``pause`` follows them; a regular file or a buffer never pauses."""
+    import os
+
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb") as stream:
+        os.write(write_end, b"first line\nsecond li")
+        items = iter_lines(stream, "-")
+        block = next(items)
+        assert block.texts == ["first line"] and not block.pause
+        assert next(items).pause  # "second li" waits for its end
+        os.write(write_end, b"ne\n")
+        os.close(write_end)
+        rest = list(items)
+    assert [b.texts for b in rest if not b.pause] == [["second line"]]
+    assert not any(b.pause for b in iter_lines(io.BytesIO(b"a\nb\n" * 1000), "-", block_bytes=64))
