@@ -204,7 +204,7 @@ class Tagger:
             yield from work(first) if first else ()
             return
         with Workers(work, jobs) as workers:
-            for results in workers.map(chain([first, second], chunks)):
+            for results in workers.map(chain([first, second], chunks), drain=_ends_in_pause):
                 yield from results
 
     def _tagged(self, pieces: list[_Piece]) -> Iterator[TaggedDocument]:

@@ -108,21 +108,25 @@ class Workers:
             yield worker.tasks
             yield worker.results
 
-    def map(self, tasks: Iterable) -> Iterator:
+    def map(self, tasks: Iterable, drain: Callable[[Any], bool] | None = None) -> Iterator:
         """Each task's result, in the order of the tasks. A result waiting for an earlier one still
-        counts as out, so at most ``AHEAD`` x jobs tasks are out at once however long the input."""
+        counts as out, so at most ``AHEAD`` x jobs tasks are out at once however long the input.
+
+        After a task for which ``drain`` is true, every result is given before the next task is
+        asked for (taking a task may wait on a live input: the results should not wait with it)."""
         tasks = iter(tasks)
         done: dict[int, Any] = {}
         sent = given = 0
-        more = True
+        more, draining = True, False
         while True:
-            while more and sent - given < AHEAD * len(self._workers):
+            while more and not draining and sent - given < AHEAD * len(self._workers):
                 task = next(tasks, _END)
                 if task is _END:
                     more = False
                     break
                 self._send(min(self._workers, key=lambda w: len(w.queued)), sent, task)
                 sent += 1
+                draining = drain is not None and drain(task)
             if given in done:
                 result = done.pop(given)
                 if isinstance(result, _Failed):
@@ -130,7 +134,9 @@ class Workers:
                 yield result
                 given += 1
             elif given == sent:
-                return
+                if not more:
+                    return
+                draining = False  # all given: the next task may be waited for
             else:
                 self._receive(done)
 

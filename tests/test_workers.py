@@ -105,3 +105,19 @@ def test_leaving_early_ends_busy_workers_at_once():
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     assert _gone(pids) and time.monotonic() - started < 3
+
+
+def test_after_a_draining_task_every_result_comes_before_the_next_task_is_asked_for():
+    """A task that ends where a live input paused: its result (and those before it) must not wait
+    for the next task, whose reading may block until more input arrives."""
+    asked: list[int] = []
+
+    def tasks():
+        for n in range(8):
+            asked.append(n)
+            yield n
+
+    with Workers(lambda n: n * n, 2) as workers:
+        seen = [(result, len(asked)) for result in workers.map(tasks(), drain=lambda task: task == 2)]
+    assert [result for result, _ in seen] == [n * n for n in range(8)]
+    assert seen[:3] == [(0, 3), (1, 3), (4, 3)]  # given while only tasks 0-2 had been asked for
