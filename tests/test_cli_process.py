@@ -206,7 +206,7 @@ def test_sigterm_to_the_process_group_ends_a_jobs_run_every_time(seed_model, tmp
     input with their workers idle: under the Pool every one of those hung (16 of 16)."""
     source = tmp_path / "lines.txt"
     source.write_bytes(_lines(30_000))
-    for round_ in range(3):  # three runs at a time: interpreter start-up is most of each run
+    for round_ in range(2):  # three runs at a time: interpreter start-up is most of each run
         runs = [
             _Run(tmp_path, seed_model, f"out{round_}{i}.jsonl", source=source)
             if i % 2
