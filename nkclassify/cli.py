@@ -519,7 +519,10 @@ def _terminal_width() -> int:
 @app.command("explain")
 def explain_cli(
     sentence: Annotated[
-        str, typer.Argument(metavar="SENTENCE", help="The sentence to explain ('-': read it from standard input).")
+        str,
+        typer.Argument(
+            metavar="SENTENCE", help="The sentence to explain ('-': read it from standard input)."
+        ),
     ],
     model: Annotated[
         Path | None, typer.Option("--model", metavar="MODEL", help="Model file (default: the shipped model).")
@@ -537,7 +540,9 @@ def explain_cli(
         except UnicodeDecodeError:
             raise fail("standard input is not UTF-8 text", EXIT_USAGE) from None
         if len(sentence) > MAX_LINE_CHARS:
-            raise fail(f"standard input is longer than one unit may be ({MAX_LINE_CHARS:,} characters)", EXIT_USAGE)
+            raise fail(
+                f"standard input is longer than one unit may be ({MAX_LINE_CHARS:,} characters)", EXIT_USAGE
+            )
         sentence = sentence.strip()
     if not sentence.strip():
         raise fail("the sentence is empty", EXIT_USAGE)

@@ -207,7 +207,9 @@ class Engine:
                 counts = np.array([len(text) for text in per_text], dtype=np.int64)
             for block in self.dense:
                 if batch is not None:
-                    slots = block.table.slots_of_ids(batch.word_ids, self._words.words, self._words.generation)
+                    slots = block.table.slots_of_ids(
+                        batch.word_ids, self._words.words, self._words.generation
+                    )
                 else:
                     slots = block.table.slots_of(words)
                 head = self._weights[block.offset : block.offset + block.table.dim] * block.weight

@@ -167,8 +167,13 @@ def test_explain(seed_model):
     assert "sentence: Two soldiers" in result.stdout and "stance " in result.stdout and "p=" in result.stdout
     one_line_error(invoke("explain", "--model", seed_model, "  "), 2, "sentence is empty")
     # '-' reads the sentence from standard input, as tag does
-    piped = invoke("explain", "--model", seed_model, "-", stdin="\ufeffTwo soldiers fled their base.\r\n".encode())
-    assert piped.exit_code == 0 and piped.stdout == invoke("explain", "--model", seed_model, "Two soldiers fled their base.").stdout
+    piped = invoke(
+        "explain", "--model", seed_model, "-", stdin="\ufeffTwo soldiers fled their base.\r\n".encode()
+    )
+    assert (
+        piped.exit_code == 0
+        and piped.stdout == invoke("explain", "--model", seed_model, "Two soldiers fled their base.").stdout
+    )
     one_line_error(invoke("explain", "--model", seed_model, "-", stdin=b"\xff\xfe bad"), 2, "not UTF-8")
     one_line_error(invoke("explain", "--model", seed_model, "-", stdin=b" \n"), 2, "sentence is empty")
 

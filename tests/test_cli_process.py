@@ -311,7 +311,11 @@ def test_the_command_line_runs_one_blas_thread_unless_told_otherwise(told, expec
     pytest.importorskip("threadpoolctl")
     if expected > 1 and (os.cpu_count() or 1) < expected:
         pytest.skip("one core: BLAS would run one thread anyway")
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    }
     if told is not None:
         env["OPENBLAS_NUM_THREADS"] = told
     code = (

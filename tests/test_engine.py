@@ -131,7 +131,9 @@ def test_the_word_road_counts_what_the_analyzer_cuts(corpus, fitted, monkeypatch
         monkeypatch.setattr(vectors, "_CACHE_BYTES", 0)
         monkeypatch.setattr(vectors, "_CACHE_WORDS", 300)
     # a made-up word in every text (letters only, so it has word pieces): the memories fill up
-    novel = ["qx" + str(i).translate(str.maketrans("0123456789", "abcdefghij")) for i in range(len(data.texts))]
+    novel = [
+        "qx" + str(i).translate(str.maketrans("0123456789", "abcdefghij")) for i in range(len(data.texts))
+    ]
     texts = FUZZ + [f"{text} {word}" for text, word in zip(data.texts, novel)]
     fast = []
     for i in range(0, len(texts), 97):

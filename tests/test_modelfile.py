@@ -68,7 +68,9 @@ def test_a_member_damaged_inside_the_zip_is_one_error(seed_model, tmp_path):
     # the member hashes sit in meta.json; a deflated member whose stream is broken fails to inflate
     data = bytearray(seed_model.read_bytes())
     with zipfile.ZipFile(seed_model) as archive:
-        info = next(i for i in archive.infolist() if i.compress_type == zipfile.ZIP_DEFLATED and i.file_size > 1000)
+        info = next(
+            i for i in archive.infolist() if i.compress_type == zipfile.ZIP_DEFLATED and i.file_size > 1000
+        )
     at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     data[at : at + 64] = bytes(64)
     bad = tmp_path / "bad.nkmodel"

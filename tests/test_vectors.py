@@ -43,7 +43,17 @@ def test_word_vectors_are_the_float32_mean_of_their_pieces_to_the_bit():
     """New words' vectors are worked out together; each must be exactly what ``mean`` gives alone."""
     source = load_source()
     table = PieceVectors(source.pieces, source.vectors)
-    words = ["fled", "defectors", "remittances", "absconded", "vladivostok", "x" * 101, "노동자", "qxqzjv", "a"]
+    words = [
+        "fled",
+        "defectors",
+        "remittances",
+        "absconded",
+        "vladivostok",
+        "x" * 101,
+        "노동자",
+        "qxqzjv",
+        "a",
+    ]
     slots = table.slots_of(words)
     for word, slot in zip(words, slots):
         ids = table.split(word)
@@ -88,7 +98,12 @@ def test_rows_by_word_id_follow_both_memories_starting_again(monkeypatch):
     assert np.array_equal(rows([1, 2, 3, 1], first, 0), table.word_vectors(first[1:] + first[1:2]))
     table.slots_of(["asylum", "wages", "ban", "embassy", "logging", "camps"])  # the cache starts again
     assert np.array_equal(rows([3, 2], first, 0), table.word_vectors(["seoul", "fled"]))
-    second = ["\n", "remittances", "xqzzzzzzz" * 20, "fled"]  # the word list started again: ids mean other words
+    second = [
+        "\n",
+        "remittances",
+        "xqzzzzzzz" * 20,
+        "fled",
+    ]  # the word list started again: ids mean other words
     assert np.array_equal(rows([1, 2, 3], second, 1), table.word_vectors(second[1:]))
 
 
