@@ -223,6 +223,9 @@ def _progress_bar(enabled: bool, total: int | None = None, unit: str = "step"):
         return None
     from tqdm import tqdm
 
+    # no monitor thread: a signal then always reaches the main thread, where the --jobs pool holds
+    # SIGINT and SIGTERM while it forks or reaps its workers (a second thread could take one then)
+    tqdm.monitor_interval = 0
     return tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
 
 

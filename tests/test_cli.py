@@ -381,3 +381,23 @@ def test_jobs_write_the_bytes_and_warnings_of_one_job(seed_model, tmp_path):
         code, written, stderr = runs[0]
         assert code == 3 and written.count(b"\n") == 5000 + (fmt == "csv")  # 5,001 lines, one skipped
         assert "line 3001: not UTF-8" in stderr and "line 4501: binary data" in stderr
+
+
+def test_the_progress_bar_starts_no_thread(monkeypatch):
+    """A second thread could take SIGINT/SIGTERM while the --jobs pool holds them in the main one."""
+    import io
+    import threading
+
+    from nkclassify.cli import _progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", Terminal())
+    before = threading.active_count()
+    bar = _progress_bar(True, unit="unit")
+    assert bar is not None
+    bar.update(3)
+    assert threading.active_count() == before
+    bar.close()
