@@ -164,6 +164,8 @@ class Tagger:
         batch_units = batch_units or self.batch_units
         if jobs == 0:  # all the cores this process may use
             jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if not hasattr(os, "fork"):  # workers are forked with the loaded model; without fork, one process
+            jobs = 1
         if lines:
             # with workers, clean UTF-8 travels to them as bytes: they decode and split it themselves
             items = iter_sources(sources, stdin, options, raw_lines=batch_units if jobs > 1 else 0)

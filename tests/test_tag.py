@@ -250,3 +250,18 @@ def test_jobs_read_whole_articles_in_the_workers_with_the_problems_of_one_job(se
     assert any(r[1] and "Windows-1252" in r[1] for r in one)
     for batch_units in (1, 3, 4096):
         assert run(2, batch_units) == one
+
+
+def test_without_fork_jobs_run_in_one_process(seed_model, tmp_path, monkeypatch):
+    """Where there is no fork (Windows), --jobs N tags in this process, with the same output."""
+    import os
+
+    from nkclassify import Tagger
+
+    path = tmp_path / "lines.txt"
+    path.write_text("Workers fled.\n" * 5000, encoding="utf-8")
+    tagger = Tagger.load(seed_model)
+    expected = [len(d) for d in tagger.tag_inputs([str(path)], None, lines=True, jobs=1)]
+    monkeypatch.delattr(os, "fork")
+    got = [len(d) for d in tagger.tag_inputs([str(path)], None, lines=True, jobs=2)]
+    assert got == expected and sum(got) == 5000
