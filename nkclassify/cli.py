@@ -19,17 +19,10 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-# The command line's matrix products are small ((2,048 x 256) by (256 x 8) at most): BLAS threads
-# only spin against each other and against --jobs workers (two workers of two threads each ran no
-# faster than one job on two cores), so the process runs one unless the user's environment says
-# otherwise. numpy reads these once, when it is first imported, which is after this.
-for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_threads, "1")
+import typer
 
-import typer  # noqa: E402
-
-from .errors import NKError  # noqa: E402
-from .features import DEFAULT_FEATURES, FEATURE_SETS  # noqa: E402
+from .errors import NKError
+from .features import DEFAULT_FEATURES, FEATURE_SETS
 
 EXIT_FATAL, EXIT_USAGE, EXIT_SKIPPED = 1, 2, 3
 
@@ -561,6 +554,13 @@ class _Interrupted(BaseException):
 def main() -> None:
     """Console entry point: the app inside one error handler; SIGTERM and Ctrl-C unwind cleanly."""
     import signal
+
+    # The command line's matrix products are small ((2,048 x 256) by (256 x 8) at most): BLAS
+    # threads only spin against each other and against --jobs workers (two workers of two threads
+    # each ran no faster than one job on two cores), so the process runs one unless the user's
+    # environment says otherwise. numpy reads these when it is first imported, which is later.
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")
 
     def terminated(signum, frame):  # unwind (finally blocks remove temporary files), then exit 143
         raise SystemExit(128 + signum)
