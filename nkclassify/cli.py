@@ -526,20 +526,16 @@ def explain_cli(
     top: Annotated[int, typer.Option("--top", metavar="N", help="N-grams to show per label.")] = 8,
 ) -> None:
     """Show the n-grams that pushed each predicted topic and the stance."""
-    from .inputs import MAX_LINE_CHARS
+    from .errors import InputError
+    from .inputs import read_unit
     from .output import explanation_text
     from .tag import Tagger
 
     if sentence == "-":  # as tag reads it: the whole of standard input, one unit
         try:
-            sentence = sys.stdin.buffer.read(4 * MAX_LINE_CHARS + 1).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise fail("standard input is not UTF-8 text", EXIT_USAGE) from None
-        if len(sentence) > MAX_LINE_CHARS:
-            raise fail(
-                f"standard input is longer than one unit may be ({MAX_LINE_CHARS:,} characters)", EXIT_USAGE
-            )
-        sentence = sentence.strip()
+            sentence = read_unit(sys.stdin.buffer)
+        except InputError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
     if not sentence.strip():
         raise fail("the sentence is empty", EXIT_USAGE)
     tagger = run(lambda: Tagger.load(model))

@@ -17,6 +17,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .errors import InputError
+
 __all__ = [
     "Document",
     "Problem",
@@ -27,6 +29,7 @@ __all__ = [
     "decode",
     "expand",
     "iter_lines",
+    "read_unit",
     "RawLines",
 ]
 
@@ -61,6 +64,18 @@ class Problem:
 
     source: str
     message: str
+
+
+def read_unit(stream: BinaryIO, max_chars: int = MAX_LINE_CHARS) -> str:
+    """The whole of a stream as one unit (``explain -``), stripped; ``InputError`` when it is not
+    UTF-8 or longer than a unit may be (it is read no further than that)."""
+    try:
+        text = stream.read(4 * max_chars + 1).decode("utf-8-sig")  # 4 bytes a character at most
+    except UnicodeDecodeError:
+        raise InputError("standard input is not UTF-8 text") from None
+    if len(text) > max_chars:
+        raise InputError(f"standard input is longer than one unit may be ({max_chars:,} characters)")
+    return text.strip()
 
 
 def decode(data: bytes, source: str) -> Document | Problem:

@@ -179,3 +179,16 @@ def test_a_pipe_that_waits_says_so_after_its_whole_lines():
         rest = list(items)
     assert [b.texts for b in rest if not b.pause] == [["second line"]]
     assert not any(b.pause for b in iter_lines(io.BytesIO(b"a\nb\n" * 1000), "-", block_bytes=64))
+
+
+def test_a_stream_read_as_one_unit():
+    import pytest
+
+    from nkclassify.errors import InputError
+    from nkclassify.inputs import read_unit
+
+    assert read_unit(io.BytesIO("\ufeffWorkers fled.\r\n".encode())) == "Workers fled."
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_unit(io.BytesIO(b"\xff\xfe bad"))
+    with pytest.raises(InputError, match="longer than one unit"):
+        read_unit(io.BytesIO(b"x" * 101), max_chars=100)
