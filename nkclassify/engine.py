@@ -46,12 +46,14 @@ class _Block:
 
 @dataclass
 class _Dense:
-    """A vector block: its piece table, weight and first column."""
+    """A vector block: its piece table, weight and first column; ``head`` is the (dim, heads)
+    weights of its columns times the block weight, set once the weights are stacked."""
 
     name: str
     table: PieceVectors
     weight: float
     offset: int
+    head: np.ndarray | None = None
 
 
 @dataclass
@@ -117,6 +119,8 @@ class Engine:
             raise ModelError(f"{where}: model file is inconsistent ({type(exc).__name__}: {exc})") from None
         # one matrix for both heads: a single gather per feature value
         self._weights = np.hstack([self.topic_coef, self.stance_coef])
+        for block in self.dense:
+            block.head = self._weights[block.offset : block.offset + block.table.dim] * block.weight
         self.n_features = offset
 
     @classmethod
@@ -212,8 +216,7 @@ class Engine:
                     )
                 else:
                     slots = block.table.slots_of(words)
-                head = self._weights[block.offset : block.offset + block.table.dim] * block.weight
-                scores += block.table.scores_of(slots, counts, head)
+                scores += block.table.scores_of(slots, counts, block.head)
         topic_proba = 1.0 / (1.0 + np.exp(-(scores[:, :k] + self.topic_intercept)))
         stance = scores[:, k:] + topic_proba @ self.stance_topic_coef + self.stance_intercept
         stance -= stance.max(axis=1, keepdims=True)
@@ -239,8 +242,7 @@ class Engine:
         for block in self.dense:
             vectors = block.table.word_vectors(words).astype(np.float64)
             total = np.linalg.norm(vectors.sum(axis=0)) or 1.0
-            head = self._weights[block.offset : block.offset + block.table.dim] * (block.weight / total)
-            for word, share in zip(words, vectors @ head):
+            for word, share in zip(words, vectors @ block.head / total):
                 shares[word] = shares.get(word, 0.0) + share
         return [(f"'{word}' (meaning)", share) for word, share in shares.items()]
 

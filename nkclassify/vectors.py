@@ -82,17 +82,19 @@ class PieceVectors:
                 self._count = 0
                 self._generation += 1
                 new = list(dict.fromkeys(words))
-            pieces = [(word, self.split(word)) for word in new]
-            need = self._count + sum(1 for _, ids in pieces if ids)
+            known = []  # (word, piece ids) of the new words that have a vector
+            for word in new:
+                ids = self.split(word)
+                if ids:
+                    known.append((word, ids))
+                else:
+                    slot[word] = -1
+            need = self._count + len(known)
             if need > len(self._cache):
                 grown = np.zeros((max(need, 2 * len(self._cache)), self.dim), dtype=np.float32)
                 grown[: self._count] = self._cache[: self._count]
                 self._cache = grown
             cache, at = self._cache, self._count
-            known = [(word, ids) for word, ids in pieces if ids]
-            for word, ids in pieces:
-                if not ids:
-                    slot[word] = -1
             if known:  # a word's vector: the mean of its pieces', in float32, all new words at once
                 lengths = np.fromiter((len(ids) for _, ids in known), dtype=np.int64, count=len(known))
                 block = cache[at : at + len(known)]
