@@ -226,12 +226,11 @@ def iter_lines(
     ``RawLines`` of at most that many lines, still bytes, for a worker process to decode and split
     (``RawLines.blocks()`` gives exactly the blocks this reader would have given).
     """
-    limit = max_chars * 4 + 2  # UTF-8 needs at most 4 bytes a character
     read = getattr(stream, "read1", stream.read)
     if raw_lines:
-        state: _LineState = _RawLineState(source, max_chars, limit, raw_lines)
+        state: _LineState = _RawLineState(source, max_chars, raw_lines)
     else:
-        state = _LineState(source, max_chars, limit)
+        state = _LineState(source, max_chars)
     tail = b""
     while True:
         data = read(block_bytes)
@@ -249,7 +248,7 @@ def iter_lines(
             if tail:  # the last line, without a line break
                 yield from state.chunk(tail, newline=False)
             return
-        if len(tail) > limit:  # a line longer than the limit so far: skip to its end
+        if len(tail) > state.limit:  # a line longer than the limit so far: skip to its end
             problem, tail = _skip_long_line(read, tail, state, block_bytes)
             yield problem
             if tail is None:
@@ -271,8 +270,9 @@ def _paused(stream: BinaryIO) -> bool:
 class _LineState:
     """Line number and offset carried across blocks, and the per-block decoding."""
 
-    def __init__(self, source: str, max_chars: int, limit: int) -> None:
-        self.source, self.max_chars, self.limit = source, max_chars, limit
+    def __init__(self, source: str, max_chars: int) -> None:
+        self.source, self.max_chars = source, max_chars
+        self.limit = max_chars * 4 + 2  # bytes: UTF-8 needs at most 4 a character, and a \r\n
         self.number = self.offset = 0
 
     def chunk(self, data: bytes, newline: bool) -> Iterator[LineBlock | Problem]:
@@ -365,7 +365,7 @@ class RawLines:
 
     def blocks(self) -> list[LineBlock]:
         """The lines as ``iter_lines`` gives them (the same reading code, started where these start)."""
-        state = _LineState(self.source, self.max_chars, self.max_chars * 4 + 2)
+        state = _LineState(self.source, self.max_chars)
         state.number, state.offset = self.number, self.offset
         return list(state.chunk(self.data, self.newline))
 
@@ -388,8 +388,8 @@ class _RawLineState(_LineState):
     byte, a bad byte, a line that may be over the limit) is read here as without, so problems and
     notes are the same."""
 
-    def __init__(self, source: str, max_chars: int, limit: int, lines_per_item: int = 4096) -> None:
-        super().__init__(source, max_chars, limit)
+    def __init__(self, source: str, max_chars: int, lines_per_item: int = 4096) -> None:
+        super().__init__(source, max_chars)
         self.lines_per_item = lines_per_item
 
     def chunk(self, data: bytes, newline: bool) -> Iterator[LineBlock | Problem | RawLines]:
