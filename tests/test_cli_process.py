@@ -329,6 +329,45 @@ def test_the_command_line_runs_one_blas_thread_unless_told_otherwise(told, expec
     assert int(out.stdout) == expected
 
 
+_FAULTS = """
+import io, resource, sys
+from nkclassify.cli import main
+if sys.argv[1] == "cli":  # the entry point runs first (--help, its text set aside)
+    shown, sys.argv, sys.stdout = sys.stdout, ["nkclassify", "--help"], io.StringIO()
+    try:
+        main()
+    except SystemExit:
+        sys.stdout = shown
+bytearray(5 << 20)  # one big block, freed at once: glibc's own thresholds follow it (5 and 10 MB)
+def batch():  # 16 MB in 4 MB blocks from the heap, zero-filled (every page touched), then freed
+    blocks = [bytearray(4 << 20) for _ in range(4)]
+for _ in range(2):
+    batch()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+batch()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_the_command_line_keeps_the_memory_a_batch_freed_for_the_next():
+    """glibc hands the top of its heap back once more is free than its self-tuned threshold; a
+    batch's arrays then fault in again, page by page, on every batch. The entry point fixes it."""
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc only")
+
+    def faults(mode: str) -> int:
+        out = subprocess.run([sys.executable, "-c", _FAULTS, mode], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return int(out.stdout)
+
+    default = faults("default")
+    if default < 1000:
+        pytest.skip(f"this libc keeps freed memory anyway ({default} faults)")
+    assert faults("cli") < default / 10
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_live_feed_is_tagged_line_by_line_as_it_comes(seed_model, tmp_path, jobs):
     """``tail -f news.txt | nkclassify tag --lines``: each line's row comes while the pipe waits for
