@@ -1,10 +1,12 @@
 """Word tokens of a whole batch at once: the engine's fast road for word, prefix and cue blocks.
 
 Cutting tokens text by text (strings for every bigram and prefix, a dictionary lookup for each)
-was most of the time of tagging. Here a batch of texts is cut into chunks by a few whole-batch
-string passes (no regular expression), each chunk becomes an integer by one dictionary lookup (a
-chunk that needs cleaning, for accents, capitals or quotes, is cleaned once and remembered), and
-the rest is numpy: unigram and prefix columns by gathering, bigrams as integer pairs found in a
+was most of the time of tagging. Here a batch of texts becomes one byte string by a whole-batch
+translation (no regular expression); numpy cuts it into chunks and reads each chunk's bytes as a
+key, which an open-addressing index of the chunks seen before turns into an integer, so no str
+is made per chunk (a chunk seen for the first time, or over 16 bytes, goes by the memo; one that
+needs cleaning, for accents, capitals or quotes, is cleaned once and remembered), and the rest is
+numpy: unigram and prefix columns by gathering, bigrams as integer pairs found in a
 hash table, single-word cue hits by gathering. Cue phrases are checked in Python only where a pair
 of words can start one, and currency symbols are counted where they occur. The tokens counted are
 exactly those of ``Analyzer.tokens`` (tests hold the engine to the scikit-learn pipeline and the
@@ -16,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,144 @@ class _PairIndex:
             cols[go[hit]] = self.cols[slot[go[hit]]]
             go = go[~hit & (found != -1)]
         return cols
+
+
+# Characters past ASCII that ``str.split`` splits at (a test holds this to ``str.isspace``): chunks
+# are cut from bytes, so these are blanked first. Each is 2 or 3 bytes of UTF-8, led by one of these.
+_NON_ASCII_SPACES = (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+_SPACE_AT = np.zeros(0x4000, dtype=bool)  # by code point: every 2- or 3-byte one these leads give
+_SPACE_AT[list(_NON_ASCII_SPACES)] = True
+_KEEP_LOW = np.array([(1 << 8 * j) - 1 for j in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_KEY_BYTES = 16  # a chunk of up to this many bytes is its own key (two integers); longer ones go by str
+_SPREAD_U = np.uint64(0x9E3779B97F4A7C15)
+_SPREAD_2 = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+@dataclass
+class _Cut:
+    """The chunks of a translated batch (``_ASCII_WORDS``), as ``str.split`` gives them once each
+    break is a chunk of its own, found in numpy: where each starts in ``buffer``, its length in
+    bytes, and its bytes as a key of two little-endian integers (0, 0 for chunks too long)."""
+
+    buffer: np.ndarray  # the bytes with a space before and padding after, other spaces blanked
+    starts: np.ndarray
+    lengths: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, raw: bytes) -> _Cut:
+        buffer = np.frombuffer(bytearray(b" " + raw + b" " * (_KEY_BYTES + 1)), dtype=np.uint8)
+        if not raw.isascii():
+            _blank_spaces(buffer)
+        n = len(raw) + 2
+        space, brk = buffer[:n] == 32, buffer[:n] == 1
+        edge = space | brk
+        inner, brk_here = ~space[1:-1], brk[1:-1]
+        starts = np.flatnonzero(inner & (edge[:-2] | brk_here)) + 1
+        ends = np.flatnonzero(inner & (edge[2:] | brk_here)) + 2
+        lengths = ends - starts
+        # eight bytes from every position (unaligned reads): a chunk's first and second eight, masked
+        words = np.ndarray((len(buffer) - 7,), dtype="<u8", buffer=buffer, strides=(1,))
+        fits = lengths <= _KEY_BYTES
+        low = words[starts] & _KEEP_LOW[np.minimum(lengths, 8)]
+        high = words[starts + 8] & _KEEP_LOW[np.clip(lengths - 8, 0, 8)]
+        if not fits.all():
+            low[~fits] = 0
+            high[~fits] = 0
+        return cls(buffer, starts, lengths, low, high)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def text(self, i: int) -> str:
+        at = int(self.starts[i])
+        return self.buffer[at : at + int(self.lengths[i])].tobytes().decode("utf-8", "surrogatepass")
+
+
+def _blank_spaces(buffer: np.ndarray) -> None:
+    """Turn every byte of the spaces past ASCII into a plain space (the same chunks, the same offsets)."""
+    at = np.flatnonzero((buffer == 0xC2) | ((buffer - np.uint8(0xE1)) <= 2))
+    if not len(at):
+        return
+    lead, b1, b2 = (buffer[at + k].astype(np.int64) for k in range(3))
+    two = lead == 0xC2
+    point = np.where(two, (lead & 0x1F) << 6 | b1 & 0x3F, (lead & 0x0F) << 12 | (b1 & 0x3F) << 6 | b2 & 0x3F)
+    hit = _SPACE_AT[point]
+    if hit.any():
+        at, two = at[hit], two[hit]
+        buffer[at] = buffer[at + 1] = 32
+        buffer[at[~two] + 2] = 32
+
+
+class _ChunkIndex:
+    """Chunk key (two integers) -> code, by open addressing: the memo's short chunks, looked up for
+    a whole batch in numpy instead of one dictionary lookup (and one str) per chunk.
+
+    A cache of ``WordTable.memo``, never more: a key it lacks is looked up there. Linear probing
+    without wrap-around as in ``_PairIndex``; the table is kept at least twice its keys; an empty
+    slot has ``low`` 0 (no chunk starts with a 0 byte) and code -1.
+    """
+
+    def __init__(self, low: np.ndarray, high: np.ndarray, codes: np.ndarray) -> None:
+        keep = low != 0
+        low, high, codes = low[keep], high[keep], codes[keep]
+        self.count = len(low)
+        bits = max(int(2 * self.count - 1).bit_length(), 10)
+        self.shift = np.uint64(64 - bits)
+        home = self._home(low, high)
+        order = np.argsort(home, kind="stable")
+        at = np.arange(self.count, dtype=np.int64)
+        slot = np.maximum.accumulate(home[order] - at) + at if self.count else at
+        size = max(1 << bits, int(slot[-1]) + 1 if self.count else 0) + 64  # room to probe past the end
+        self.low = np.zeros(size, dtype=np.uint64)
+        self.high = np.zeros(size, dtype=np.uint64)
+        self.codes = np.full(size, -1, dtype=np.int64)
+        self.low[slot], self.high[slot], self.codes[slot] = low[order], high[order], codes[order]
+
+    def _home(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return ((low * _SPREAD_U ^ high * _SPREAD_2) >> self.shift).astype(np.int64)  # products wrap
+
+    def find(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """The code of each key, -1 where the table does not have it."""
+        slot = self._home(low, high)
+        found = self.low[slot]
+        hit = (found == low) & (self.high[slot] == high)
+        codes = np.where(hit, self.codes[slot], -1)
+        go = np.flatnonzero(~hit & (found != 0))  # another key here: look further along
+        while len(go):
+            slot[go] += 1
+            at = slot[go]
+            found = self.low[at]
+            hit = (found == low[go]) & (self.high[at] == high[go])
+            codes[go[hit]] = self.codes[at[hit]]
+            go = go[~hit & (found != 0)]
+        return codes
+
+    def add(self, low: np.ndarray, high: np.ndarray, codes: np.ndarray) -> _ChunkIndex:
+        """The index with these keys too (distinct keys it lacks): this one, or a larger one built
+        afresh when they are many (a batch's first sight of a new corpus) or it would fill past half."""
+        keep = low != 0
+        low, high, codes = low[keep], high[keep], codes[keep]
+        if len(low) > 64 or 2 * (self.count + len(low)) > len(self.low) - 64:
+            return self._with(low, high, codes)
+        last = len(self.low) - 1  # kept empty: every probe ends by it
+        for i, slot in enumerate(self._home(low, high).tolist()):
+            while self.low[slot] != 0:
+                slot += 1
+            if slot == last:  # a run reached the end: build afresh with the keys not yet in
+                return self._with(low[i:], high[i:], codes[i:])
+            self.low[slot], self.high[slot], self.codes[slot] = low[i], high[i], codes[i]
+            self.count += 1
+        return self
+
+    def _with(self, low: np.ndarray, high: np.ndarray, codes: np.ndarray) -> _ChunkIndex:
+        taken = self.low != 0
+        return _ChunkIndex(
+            np.concatenate([self.low[taken], low]),
+            np.concatenate([self.high[taken], high]),
+            np.concatenate([self.codes[taken], codes]),
+        )
 
 
 class _BlockTable:
@@ -311,6 +450,7 @@ class WordTable:
                 del self.memo[word]
         self.memo[_BREAK_MARK] = _BREAK
         self.chunks: list[str] = []  # chunks added to the memo since loading
+        self.index: _ChunkIndex | None = None  # the memo's short chunks by their bytes, built on first use
         self.several: list[list[int]] = []  # the word ids of chunks that clean into several words
         self.symbol_hits: dict[int, tuple[tuple[str, int], ...]] = {}  # several[i] with symbols: counts
         self.phrase_pairs: dict[int, bool] = {}  # pair key -> can a phrase start with these two words?
@@ -360,6 +500,7 @@ class WordTable:
             del self.ids[word]
         del self.words[self.base :]
         self.chunks, self.several, self.symbol_hits, self.phrase_pairs = [], [], {}, {}
+        self.index = None
         self.generation += 1
 
     def _resolve(self, chunk: str) -> int:
@@ -384,6 +525,29 @@ class WordTable:
         self.memo[chunk] = code
         self.chunks.append(chunk)
         return code
+
+    def _codes(self, cut: _Cut) -> np.ndarray:
+        """Each chunk's code: from the index in one numpy pass; a chunk it lacks from the memo, or
+        worked out (``_resolve``), then added to the index."""
+        if self.index is None:  # the memo's chunks, cut the same way (none holds a space or a break)
+            known = _Cut.of(" ".join(self.memo).encode("utf-8", "surrogatepass"))
+            if len(known) != len(self.memo):
+                raise AssertionError("a memo chunk holds a separator")
+            self.index = _ChunkIndex(known.low, known.high, np.fromiter(self.memo.values(), np.int64))
+        ids = self.index.find(cut.low, cut.high)
+        missed = np.flatnonzero(ids == -1)
+        if len(missed):
+            memo, new = self.memo, {}
+            for i, low, high in zip(missed.tolist(), cut.low[missed].tolist(), cut.high[missed].tolist()):
+                chunk = cut.text(i)
+                found = memo.get(chunk)  # seen earlier in this batch, or too long for a key
+                ids[i] = code = found if found is not None else self._resolve(chunk)
+                if low:
+                    new[low, high] = code
+            if new:
+                low, high = np.array(list(new), dtype=np.uint64).reshape(-1, 2).T
+                self.index = self.index.add(low, high, np.fromiter(new.values(), np.int64, len(new)))
+        return ids
 
     def _expand(self, codes: np.ndarray) -> np.ndarray:
         """Codes with each chunk of several words replaced by their ids."""
@@ -420,13 +584,7 @@ class WordTable:
             joined = "\n".join([t.lower().replace("\n", " ") for t in texts])
             if self.cues:
                 symbols = _occurrences([preprocess(t) for t in texts], _SYMBOLS)
-        raw = joined.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
-        chunks = raw.decode("utf-8", "surrogatepass").replace(_BREAK_MARK, " \x01 ").split()
-        memo = self.memo
-        ids = np.fromiter(map(memo.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
-        for i in np.flatnonzero(ids == -1).tolist():
-            found = memo.get(chunks[i])  # seen earlier in this batch?
-            ids[i] = found if found is not None else self._resolve(chunks[i])
+        ids = self._codes(_Cut.of(joined.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)))
         if self.several and ids.min(initial=0) <= _MANY:
             if by_chunk and self.symbol_hits:
                 self._chunk_symbols(ids, symbols)

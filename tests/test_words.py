@@ -140,6 +140,64 @@ def test_the_pair_index_finds_what_a_binary_search_finds(size):
     assert np.array_equal(_PairIndex(clustered, clustered).find(clustered), clustered)
 
 
+def test_the_spaces_past_ascii_are_those_str_split_splits_at():
+    from nkclassify.words import _NON_ASCII_SPACES
+
+    assert set(_NON_ASCII_SPACES) == {c for c in range(128, 0x110000) if chr(c).isspace()}
+
+
+def test_chunks_cut_from_bytes_are_those_str_split_gives():
+    """Every chunk, where it starts, and a key per distinct chunk of up to 16 bytes (8, 9, 16 and
+    17 bytes are the edges), from text of awkward characters and every space past ASCII."""
+    from nkclassify.words import _ASCII_WORDS, _NON_ASCII_SPACES, _Cut
+
+    rng = random.Random(3)
+    pool = POOL + "".join(map(chr, _NON_ASCII_SPACES))
+    texts = ["".join(rng.choices(pool, k=rng.randint(0, 60))) for _ in range(2000)]
+    texts += ["a" * n for n in (1, 7, 8, 9, 15, 16, 17, 40)] + ["é" * n for n in (4, 5, 8, 9)]
+    raw = "\n".join(texts).encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
+    cut = _Cut.of(raw)
+    expected = raw.decode("utf-8", "surrogatepass").replace("\x01", " \x01 ").split()
+    assert [cut.text(i) for i in range(len(cut))] == expected
+    keys: dict[tuple[int, int], str] = {}
+    for chunk, low, high in zip(expected, cut.low.tolist(), cut.high.tolist()):
+        if len(chunk.encode("utf-8", "surrogatepass")) > 16:
+            assert low == high == 0
+        else:
+            assert low and keys.setdefault((low, high), chunk) == chunk  # one chunk per key
+    assert len(set(keys.values())) == len(keys)
+
+
+@pytest.mark.parametrize("size", [0, 1, 60, 5000])
+def test_the_chunk_index_finds_what_a_dictionary_finds(size, monkeypatch):
+    from nkclassify.words import _ChunkIndex
+
+    rng = np.random.default_rng(size)
+    keys = {(int(a), int(b)): i for i, (a, b) in enumerate(rng.integers(1, 1 << 62, (size, 2)))}
+    low, high = (np.array([k[j] for k in keys], dtype=np.uint64) for j in (0, 1))
+    index = _ChunkIndex(low, high, np.arange(size, dtype=np.int64))
+    more = rng.integers(1, 1 << 62, (300, 2)).astype(np.uint64)
+    queries = np.concatenate([np.stack([low, high], axis=1).reshape(-1, 2), more])
+    expected = [keys.get((a, b), -1) for a, b in queries.tolist()]
+    assert index.find(queries[:, 0], queries[:, 1]).tolist() == expected
+    for step in (1, 10, 100):  # one by one in place, a few, and many (built afresh)
+        new = rng.integers(1, 1 << 62, (step, 2)).astype(np.uint64)
+        codes = np.arange(len(keys), len(keys) + step, dtype=np.int64)
+        index = index.add(new[:, 0], new[:, 1], codes)
+        keys.update(zip(map(tuple, new.tolist()), codes.tolist()))
+        everything = np.array(list(keys), dtype=np.uint64).reshape(-1, 2)
+        assert index.find(everything[:, 0], everything[:, 1]).tolist() == list(keys.values())
+    # every key at one home near the end (tables have at least 1,088 slots): the run of 64 new keys
+    # reaches the last slot, and the index is built afresh, larger
+    monkeypatch.setattr(_ChunkIndex, "_home", lambda self, low, high: np.full(len(low), 1080))
+    keys = np.arange(1, 67, dtype=np.uint64)
+    crowded = _ChunkIndex(keys[:2], keys[:2], np.arange(2))
+    grown = crowded.add(keys[2:], keys[2:], np.arange(2, 66))
+    assert grown is not crowded and len(grown.low) > len(crowded.low)
+    queries = np.arange(1, 68, dtype=np.uint64)
+    assert grown.find(queries, queries).tolist() == [*range(66), -1]
+
+
 def _cells_by_row(table: WordTable, name: str, texts: list[str]) -> list[Counter]:
     rows, cols = table.cells(name, table.batch(texts))
     found = [Counter() for _ in texts]
