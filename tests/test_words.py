@@ -198,6 +198,27 @@ def test_the_chunk_index_finds_what_a_dictionary_finds(size, monkeypatch):
     assert grown.find(queries, queries).tolist() == [*range(66), -1]
 
 
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        ["@cue", "a", "b c", "~ab", "~cd", "~zz"],  # sorted, as fitted vocabularies come
+        ["~ab", "a", "@cue", "~cd", "b c", "~zz"],  # not sorted: found by a pass instead
+        ["~q", "a", "b", "~ab", "~cd"],  # not sorted, though the bisected run looks right
+        ["a", "x\n~zz", "y", "~ab", "~cd"],  # sorted, but a token holds a break and a mark: the pass
+        ["a", "b"],
+        [],
+    ],
+)
+def test_marked_tokens_are_every_prefix_and_cue_token(tokens):
+    from nkclassify.analyzer import PREFIX_MARK
+    from nkclassify.lexicon import CUE_PREFIX
+    from nkclassify.words import _BlockTable
+
+    table = _BlockTable(Analyzer(word_ngrams=1, prefix=2, cues=True), tokens)
+    expected = {t: i for i, t in enumerate(tokens) if t.startswith((PREFIX_MARK, CUE_PREFIX))}
+    assert table.marked == expected
+
+
 def _cells_by_row(table: WordTable, name: str, texts: list[str]) -> list[Counter]:
     rows, cols = table.cells(name, table.batch(texts))
     found = [Counter() for _ in texts]
