@@ -10,8 +10,8 @@ inputs were skipped, each named on standard error, the rest done; 130/143 interr
 (SIGINT/SIGTERM).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typer reads every command's annotations at each
+# start, and strings would be compiled and evaluated anew each time (about 8 ms of every run).
 import os
 import sys
 from collections.abc import Callable, Sequence
