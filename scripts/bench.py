@@ -35,6 +35,7 @@ os.environ.update(ONE_THREAD)
 # Users' Pythons keep compiled bytecode between runs; a sandbox that forbids it would charge every
 # start-up for compiling the package again. Children may write it, and a first run warms it up.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+os.environ.pop("PYTHONUNBUFFERED", None)  # nor unbuffered output: a user's shell buffers it
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 CLI = [sys.executable, "-m", "nkclassify"]

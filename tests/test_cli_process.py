@@ -329,6 +329,46 @@ def test_the_command_line_runs_one_blas_thread_unless_told_otherwise(told, expec
     assert int(out.stdout) == expected
 
 
+def test_the_console_script_runs_exit_handlers_and_flushes_before_leaving():
+    """``entry`` skips the interpreter's teardown, not what exit promises: at-exit handlers run,
+    buffered output is written, and the exit code is kept."""
+    code = (
+        "import atexit, sys; from nkclassify.cli import entry\n"
+        "atexit.register(lambda: sys.stdout.write('written at exit\\n'))\n"
+        "sys.stdout.write('held in the buffer\\n')\n"
+        "sys.argv = ['nkclassify'] + sys.argv[1:]\n"
+        "entry()\n"
+        "sys.stderr.write('not reached\\n')\n"
+    )
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as in a user's shell
+    for args, status in ((["--help"], 0), (["tag", "no-such-file"], 3), (["tag", "--no-such-option"], 2)):
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, env=buffered
+        )
+        assert out.returncode == status, out.stderr
+        assert out.stdout.startswith("held in the buffer\n")
+        assert out.stdout.endswith("written at exit\n")  # by a handler, after the command: flushed
+        assert "not reached" not in out.stderr
+        assert "Traceback" not in out.stderr
+
+
+def test_output_that_cannot_be_written_is_one_error_line(tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        out = subprocess.run(
+            command("tag", "--lines"),
+            input="Nine workers fled.\n",
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+    assert out.returncode == 1
+    assert out.stderr.startswith("error:") and len(out.stderr.splitlines()) == 1, out.stderr
+
+
 _FAULTS = """
 import io, resource, sys
 from nkclassify.cli import main
