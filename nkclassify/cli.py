@@ -616,9 +616,9 @@ def entry() -> None:
 
     Freeing every module and object one by one took 25-65 ms of each run, a tenth of start-up;
     the operating system takes the memory back at once. Nothing else is skipped: at-exit handlers
-    run and the standard streams are flushed (a failed flush is one ``error:`` line and exit 1;
-    a reader that went away, exit 0, as in ``main``). ``main`` itself still raises ``SystemExit``
-    for callers that run it in-process.
+    run and the standard streams are flushed (a failed flush is one ``error:`` line and exit 1; a
+    reader that went away keeps the exit code, as in ``main``), and no thread of ours outlives its
+    command. ``main`` itself still raises ``SystemExit`` for callers that run it in-process.
     """
     import atexit
 
