@@ -636,9 +636,10 @@ def entry() -> None:
     except BrokenPipeError:  # the reader has gone (``| head``): what it wanted it had
         pass
     except (OSError, ValueError) as exc:
-        with suppress(OSError, ValueError):
-            print(f"error: {shown(error_message(exc))}", file=sys.stderr)
-        code = EXIT_FATAL
+        if code != EXIT_FATAL:  # a failed command has said why (a full disk: its output failed first)
+            with suppress(OSError, ValueError):
+                print(f"error: {shown(error_message(exc))}", file=sys.stderr)
+            code = EXIT_FATAL
     with suppress(OSError, ValueError):
         sys.stderr.flush()
     os._exit(code or 0)

@@ -352,17 +352,25 @@ def test_the_console_script_runs_exit_handlers_and_flushes_before_leaving():
         assert "Traceback" not in out.stderr
 
 
-def test_output_that_cannot_be_written_is_one_error_line(tmp_path):
+@pytest.mark.parametrize("buffered", [True, False])
+@pytest.mark.parametrize("args", [["tag", "--lines"], ["tag", "--lines", "--format", "csv"], ["--help"]])
+def test_output_that_cannot_be_written_is_one_error_line(tmp_path, args, buffered):
+    """A full disk: one ``error:`` line and exit 1, whether the output is buffered (a user's shell:
+    the rows still held are flushed again at exit) or not (``PYTHONUNBUFFERED``)."""
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
     with open("/dev/full", "w") as full:
         out = subprocess.run(
-            command("tag", "--lines"),
+            command(*args),
             input="Nine workers fled.\n",
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,
             cwd=tmp_path,
+            env=env,
             timeout=60,
         )
     assert out.returncode == 1
