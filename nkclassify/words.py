@@ -16,7 +16,7 @@ word road to the analyzer on every character), so the fast road changes speed, n
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -76,23 +76,43 @@ _SYMBOLS_BY_CHUNK = all(len(term) == 1 for term in _SYMBOLS)
 _SPREAD = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # Fibonacci hashing: key x this, top bits
 
 
+def _placed(home: np.ndarray, bits: int, room: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Open addressing by linear probing without wrap-around, built in numpy: keys sorted by home
+    slot each take the first free slot from their home on (a running maximum). Gives the order to
+    place the keys in, their slots, and the table size (at least ``1 << bits``, and ``room`` empty
+    slots past the last key, so every probe ends on an empty slot)."""
+    order = np.argsort(home, kind="stable")  # keys with the same home may go in any order
+    at = np.arange(len(home), dtype=np.int64)
+    slot = np.maximum.accumulate(home[order] - at) + at if len(home) else at
+    return order, slot, max(1 << bits, int(slot[-1]) + 1 if len(home) else 0) + room
+
+
+def _probe(slot: np.ndarray, values: np.ndarray, look: Callable) -> np.ndarray:
+    """The value of each key from its home ``slot`` on (-1: not in the table), a whole batch at a
+    time; ``look(at, which)`` compares keys ``which`` (None: all) with slots ``at`` and gives
+    (found, empty). ``slot`` is used up."""
+    hit, empty = look(slot, None)
+    out = np.where(hit, values[slot], -1)
+    go = np.flatnonzero(~hit & ~empty)  # a different key here: look further along
+    while len(go):
+        slot[go] += 1
+        at = slot[go]
+        hit, empty = look(at, go)
+        out[go[hit]] = values[at[hit]]
+        go = go[~hit & ~empty]
+    return out
+
+
 class _PairIndex:
     """Bigram key -> column by open addressing: one gather finds most keys, where a binary search
-    over the sorted keys took some 16 dependent steps (cache misses) a key.
-
-    Linear probing without wrap-around, built in numpy from the keys sorted by home slot: each key
-    takes the first free slot from its home on (a running maximum), and the table is at least four
-    times the keys, so runs are short; an empty slot (-1) after the last ends every probe.
+    over the sorted keys took some 16 dependent steps (cache misses) a key. The table is at least
+    four times the keys, so runs are short; an empty slot holds -1.
     """
 
     def __init__(self, keys: np.ndarray, cols: np.ndarray) -> None:
         bits = max(int(4 * len(keys) - 1).bit_length(), 4)
         self.shift, self.mask = np.int64(64 - bits), np.int64((1 << bits) - 1)
-        home = self._home(keys)
-        order = np.argsort(home)  # keys with the same home may go in any order
-        at = np.arange(len(keys), dtype=np.int64)
-        slot = np.maximum.accumulate(home[order] - at) + at if len(keys) else at
-        size = max(1 << bits, int(slot[-1]) + 1 if len(keys) else 0) + 1
+        order, slot, size = _placed(self._home(keys), bits, 1)
         self.keys = np.full(size, -1, dtype=np.int64)
         self.cols = np.full(size, -1, dtype=np.int64)
         self.keys[slot] = keys[order]
@@ -103,19 +123,12 @@ class _PairIndex:
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The column of each key (keys >= 0), -1 for keys not in the table."""
-        slot = self._home(keys)
-        found = self.keys[slot]
-        hit = found == keys
-        cols = self.cols[slot]
-        cols[~hit] = -1
-        go = np.flatnonzero(~hit & (found != -1))  # a different key here: look further along
-        while len(go):
-            slot[go] += 1
-            found = self.keys[slot[go]]
-            hit = found == keys[go]
-            cols[go[hit]] = self.cols[slot[go[hit]]]
-            go = go[~hit & (found != -1)]
-        return cols
+
+        def look(at: np.ndarray, which: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+            found = self.keys[at]
+            return found == (keys if which is None else keys[which]), found == -1
+
+        return _probe(self._home(keys), self.cols, look)
 
 
 # Characters past ASCII that ``str.split`` splits at (a test holds this to ``str.isspace``): chunks
@@ -190,9 +203,9 @@ class _ChunkIndex:
     """Chunk key (two integers) -> code, by open addressing: the memo's short chunks, looked up for
     a whole batch in numpy instead of one dictionary lookup (and one str) per chunk.
 
-    A cache of ``WordTable.memo``, never more: a key it lacks is looked up there. Linear probing
-    without wrap-around as in ``_PairIndex``; the table is kept at least twice its keys; an empty
-    slot has ``low`` 0 (no chunk starts with a 0 byte) and code -1.
+    A cache of ``WordTable.memo``, never more: a key it lacks is looked up there. Built and probed
+    as ``_PairIndex`` is (``_placed``, ``_probe``); the table is kept at least twice its keys; an
+    empty slot has ``low`` 0 (no chunk starts with a 0 byte) and code -1.
     """
 
     def __init__(self, low: np.ndarray, high: np.ndarray, codes: np.ndarray) -> None:
@@ -201,11 +214,7 @@ class _ChunkIndex:
         self.count = len(low)
         bits = max(int(2 * self.count - 1).bit_length(), 10)
         self.shift = np.uint64(64 - bits)
-        home = self._home(low, high)
-        order = np.argsort(home, kind="stable")
-        at = np.arange(self.count, dtype=np.int64)
-        slot = np.maximum.accumulate(home[order] - at) + at if self.count else at
-        size = max(1 << bits, int(slot[-1]) + 1 if self.count else 0) + 64  # room to probe past the end
+        order, slot, size = _placed(self._home(low, high), bits, 64)  # room for add()'s probes too
         self.low = np.zeros(size, dtype=np.uint64)
         self.high = np.zeros(size, dtype=np.uint64)
         self.codes = np.full(size, -1, dtype=np.int64)
@@ -216,19 +225,13 @@ class _ChunkIndex:
 
     def find(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
         """The code of each key, -1 where the table does not have it."""
-        slot = self._home(low, high)
-        found = self.low[slot]
-        hit = (found == low) & (self.high[slot] == high)
-        codes = np.where(hit, self.codes[slot], -1)
-        go = np.flatnonzero(~hit & (found != 0))  # another key here: look further along
-        while len(go):
-            slot[go] += 1
-            at = slot[go]
+
+        def look(at: np.ndarray, which: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
             found = self.low[at]
-            hit = (found == low[go]) & (self.high[at] == high[go])
-            codes[go[hit]] = self.codes[at[hit]]
-            go = go[~hit & (found != 0)]
-        return codes
+            keys = (low, high) if which is None else (low[which], high[which])
+            return (found == keys[0]) & (self.high[at] == keys[1]), found == 0
+
+        return _probe(self._home(low, high), self.codes, look)
 
     def add(self, low: np.ndarray, high: np.ndarray, codes: np.ndarray) -> _ChunkIndex:
         """The index with these keys too (distinct keys it lacks): this one, or a larger one built
