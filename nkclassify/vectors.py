@@ -127,16 +127,18 @@ class PieceVectors:
             self._by_id = grown
         slots = self._by_id.take(ids)
         if (slots == -2).any():
-            # distinct ids without np.unique, which imports numpy.ma (20 ms of every start)
-            new = np.array(list(dict.fromkeys(ids[slots == -2].tolist())), dtype=np.int64)
+
+            def fill(which: np.ndarray) -> None:
+                # distinct ids without np.unique, which imports numpy.ma (20 ms of every start)
+                new = list(dict.fromkeys(which.tolist()))
+                self._by_id[new] = self.slots_of([words[i] for i in new])
+
             before = self._generation
-            found = self.slots_of([words[i] for i in new.tolist()])
+            fill(ids[slots == -2])
             if self._generation != before:  # the cache started again: every row of this batch anew
                 self._by_id[:] = -2
                 self._by_id_stamp = (generation, self._generation)
-                new = np.array(list(dict.fromkeys(ids.tolist())), dtype=np.int64)
-                found = self.slots_of([words[i] for i in new.tolist()])
-            self._by_id[new] = found
+                fill(ids)
             slots = self._by_id.take(ids)
         return slots
 
@@ -144,7 +146,8 @@ class PieceVectors:
         """(n, dim) float64: per text, the unit-length sum of its words' vectors (0 if none has one).
 
         Every step is per text and in a fixed order, so a text gets the same bits whatever batch
-        it comes in, and training and tagging (which both call this) agree exactly.
+        it comes in. Training calls this; tagging calls ``scores_of``, which shares the sums
+        (``_sums``), so the two agree to rounding.
         """
         counts = np.fromiter(map(len, words_per_text), dtype=np.int64, count=len(words_per_text))
         slots = self.slots_of([w for words in words_per_text for w in words])
