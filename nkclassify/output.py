@@ -194,6 +194,22 @@ _PLACES = 4  # probabilities are rounded to 4 places (np.round), so 10,001 strin
 _SHOWN = [repr(k / 10**_PLACES) for k in range(10**_PLACES + 1)]
 
 
+def _json_inner(texts: list[str]) -> list[str]:
+    """Each text as it stands between the quotes of its JSON string. Most texts need no escaping:
+    one numpy scan of the joined batch finds the few that do, and only those go through the
+    encoder (a call per text was a fifth of the time a row took; a regular expression scanned no
+    faster)."""
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    hits = np.flatnonzero((codes < 0x20) | (codes == 0x22) | (codes == 0x5C))  # controls, '"', '\\'
+    if not len(hits):
+        return texts
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    inner = list(texts)
+    for i in dict.fromkeys(np.searchsorted(ends, hits, side="right").tolist()):
+        inner[i] = _encode_string(texts[i])[1:-1]
+    return inner
+
+
 def _shown(proba: Any) -> list[list[str]]:
     """Columns of rounded probabilities as ``repr`` gives them (what json and csv write), by lookup.
 
@@ -215,7 +231,7 @@ class JsonlWriter(Writer):
             None
             if not (topic_keys and stance_keys)
             else (
-                [', "start": ', ', "end": ', ', "text": ', ', "topics": ', ', "stance": ']
+                [', "start": ', ', "end": ', ', "text": "', '", "topics": ', ', "stance": ']
                 + [', "scores": {"topics": {' + topic_keys[0]]
                 + [", " + key for key in topic_keys[1:]]
                 + ['}, "stance": {' + stance_keys[0]]
@@ -239,7 +255,7 @@ class JsonlWriter(Writer):
             map(str, document.index),
             map(str, document.start),
             map(str, document.end),
-            map(_encode_string, document.texts),
+            _json_inner(document.texts),
             map(labels.json_sets.__getitem__, labels.masks(document.topics)),
             map(labels.json_stances.__getitem__, document.stance.tolist()),
             *_shown(document.topic_proba),

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
+from json.encoder import encode_basestring
 
 import numpy as np
 import pytest
 
 from nkclassify import Tagger
 from nkclassify.inputs import LineBlock
-from nkclassify.output import WRITERS, jsonl_lines
+from nkclassify.output import WRITERS, _json_inner, jsonl_lines
 from nkclassify.tag import TaggedDocument
 
 FUZZ = [
@@ -54,6 +56,18 @@ def test_jsonl_and_csv_from_columns_equal_record_by_record(seed_model):
     assert [r["text"] for r in records] == FUZZ * 30 and records[0]["source"] == 'src "%s".txt'
     writer = WRITERS["csv"](tagger.topic_names, tagger.stance_names)
     assert writer.rows(document) == _reference_csv(writer, document.units)
+
+
+def test_texts_are_escaped_as_the_json_encoder_escapes_them():
+    """The batch is scanned once for what needs escaping: every text must still come out as the
+    encoder writes it, whatever sits at the edges between texts (empty texts too)."""
+    rng = random.Random(7)
+    alphabet = 'ab "\\\t\n\x00\x1f\x7f é북🙂\ud800'
+    for _ in range(200):
+        texts = ["".join(rng.choices(alphabet, k=rng.randrange(6))) for _ in range(rng.randrange(1, 12))]
+        assert [f'"{t}"' for t in _json_inner(texts)] == list(map(encode_basestring, texts))
+    clean = ["no escapes here", "", "북한"]
+    assert _json_inner(clean) is clean  # the usual batch: the texts themselves, no copy
 
 
 def test_every_rounded_probability_is_written_as_python_writes_it(seed_model):
