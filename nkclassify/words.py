@@ -81,7 +81,7 @@ def _placed(home: np.ndarray, bits: int, room: int) -> tuple[np.ndarray, np.ndar
     slot each take the first free slot from their home on (a running maximum). Gives the order to
     place the keys in, their slots, and the table size (at least ``1 << bits``, and ``room`` empty
     slots past the last key, so every probe ends on an empty slot)."""
-    order = np.argsort(home, kind="stable")  # keys with the same home may go in any order
+    order = np.argsort(home)  # keys with the same home may go in any order: no stable sort (2.5x slower)
     at = np.arange(len(home), dtype=np.int64)
     slot = np.maximum.accumulate(home[order] - at) + at if len(home) else at
     return order, slot, max(1 << bits, int(slot[-1]) + 1 if len(home) else 0) + room
