@@ -7,7 +7,8 @@ shell), stdout to /dev/null, BLAS threads at 1, compiled bytecode kept between r
 user's machine; "one core" runs are pinned with taskset; the speed rows are medians of 3-5 runs
 (this machine's speed wanders by 20% from run to run). Peak memory is the CLI's own max RSS.
 Rows: the bare engine called in-process (the arithmetic alone), the CLI on the same batch and its
-ratio to the engine, start-up, ``--help``, ``--jobs 2`` against one job, whole articles in MB/s,
+ratio to the engine, start-up, ``--help``, ``--jobs 2`` against one job (and two separate one-job
+runs at once against one, the machine's own ceiling for it), whole articles in MB/s,
 sentence splitting alone against plain syntok (``--split-only`` prints just that row),
 peak memory on --big lines from stdin and from a path (with and without --out), the ``tfidf``
 model for bulk runs, and fastText where installed.
@@ -71,6 +72,25 @@ def measure(args: list[str], stdin: Path | None = None, cores: str = "0") -> tup
             raise SystemExit(f"failed: {' '.join(args)}")
         seconds, peak_kib = Path(report.name).read_text().split()
     return float(seconds), int(peak_kib) / 1024
+
+
+def side_by_side(args: list[str], stdin: Path) -> float:
+    """Wall seconds for two separate CLI processes started together, one pinned to each core (the
+    later to finish): what two cores give when nothing at all is shared."""
+    with tempfile.TemporaryDirectory() as folder, open(os.devnull, "wb") as sink:
+        reports = [Path(folder) / "0", Path(folder) / "1"]
+        with open(stdin, "rb") as first, open(stdin, "rb") as second:
+            children = [
+                subprocess.Popen(
+                    pin(core) + [sys.executable, "-c", _LAUNCH, str(report)] + CLI + args,
+                    stdin=source,
+                    stdout=sink,
+                )
+                for core, report, source in (("0", reports[0], first), ("1", reports[1], second))
+            ]
+            if any(child.wait() != 0 for child in children):
+                raise SystemExit(f"failed: {' '.join(args)}")
+        return max(float(report.read_text().split()[0]) for report in reports)
 
 
 def run(args: list[str], stdin: Path | None = None, cores: str = "0") -> float:
@@ -182,6 +202,14 @@ def main() -> None:
         rows.append(("nkclassify --help (target < 0.2 s)", f"{helptime:.2f} s"))
         two = median_run(["tag", "--lines", "-j", "2", "--model", str(model)], lines, cores="0,1")
         rows.append(("tag --lines -j 2 on two cores vs -j 1 (target >= 1.8x)", f"{seconds / two:.2f}x"))
+        # the ceiling for -j 2 on this machine: two whole -j 1 runs at once, nothing shared (their
+        # throughput against one run's, which the two cores' shared caches and memory can hold down)
+        pair = statistics.median(
+            side_by_side(["tag", "--lines", "-j", "1", "--model", str(model)], lines) for _ in range(3)
+        )
+        rows.append(
+            ("two separate -j 1 runs at once, one per core, vs one run", f"{2 * seconds / pair:.2f}x")
+        )
 
         # whole articles: the labelled articles copied to about --article-mb MB, so start-up does not dominate
         articles = article_paths()
