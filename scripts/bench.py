@@ -5,7 +5,8 @@
 Each CLI run is one process (``python -m nkclassify``) timed whole by a small launcher (as from a
 shell), stdout to /dev/null, BLAS threads at 1, compiled bytecode kept between runs as on a
 user's machine; "one core" runs are pinned with taskset; the speed rows are medians of 3-5 runs
-(this machine's speed wanders by 20% from run to run). Peak memory is the CLI's own max RSS.
+(this machine's speed wanders by 20% from run to run), and each ratio is the median of ratios
+taken within rounds of back-to-back runs. Peak memory is the CLI's own max RSS.
 Rows: the bare engine called in-process (the arithmetic alone), the CLI on the same batch and its
 ratio to the engine, start-up, ``--help``, ``--jobs 2`` against one job (and two separate one-job
 runs at once against one, the machine's own ceiling for it), whole articles in MB/s,
@@ -175,40 +176,46 @@ def main() -> None:
         engine, step = tagger.engine, tagger.batch_units  # the batches the CLI gives the engine
         if hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {0})  # one core for the in-process engine (children pin themselves)
-        speeds = []
+        one_job = ["tag", "--lines", "-j", "1", "--model", str(model)]
+        run(one_job, lines)  # warm-up: bytecode, file cache
+        # the engine in-process and the CLI, run in turns: the ratio is taken within each round
+        # (this machine's speed drifts between rows), and the median of three rounds is shown
+        speeds, clis, ratios = [], [], []
         for _ in range(3):
             started = time.perf_counter()
             for i in range(0, len(batch), step):
                 engine.predict(batch[i : i + step])
             speeds.append(len(batch) / (time.perf_counter() - started))
-        bare = statistics.median(speeds)
+            clis.append(run(one_job, lines))
+            ratios.append(clis[-1] * speeds[-1] / len(batch))
+        bare, seconds = statistics.median(speeds), statistics.median(clis)
         rows.append(
             (
                 f"bare engine, {len(batch):,} sentences, batches of {step:,} (in-process)",
                 f"{bare:,.0f} sentences/s",
             )
         )
-
-        run(["tag", "--lines", "-j", "1", "--model", str(model)], lines)  # warm-up: bytecode, file cache
-        seconds = median_run(["tag", "--lines", "-j", "1", "--model", str(model)], lines)
-        cli = len(batch) / seconds
-        rows.append(("tag --lines -j 1 through the CLI (JSONL)", f"{cli:,.0f} sentences/s"))
-        rows.append(("CLI time / bare engine time (target <= 1.25)", f"{bare / cli:.2f}x"))
+        rows.append(("tag --lines -j 1 through the CLI (JSONL)", f"{len(batch) / seconds:,.0f} sentences/s"))
+        rows.append(("CLI time / bare engine time (target <= 1.25)", f"{statistics.median(ratios):.2f}x"))
         one = tmp / "one.txt"
         one.write_text(texts[0] + "\n", encoding="utf-8")
         startup = median_run(["tag", "--lines", "-j", "1", "--model", str(model)], one, times=5)
         rows.append(("start-up to the first output line (target < 0.3 s)", f"{startup:.2f} s"))
         helptime = median_run(["--help"], times=5)
         rows.append(("nkclassify --help (target < 0.2 s)", f"{helptime:.2f} s"))
-        two = median_run(["tag", "--lines", "-j", "2", "--model", str(model)], lines, cores="0,1")
-        rows.append(("tag --lines -j 2 on two cores vs -j 1 (target >= 1.8x)", f"{seconds / two:.2f}x"))
-        # the ceiling for -j 2 on this machine: two whole -j 1 runs at once, nothing shared (their
-        # throughput against one run's, which the two cores' shared caches and memory can hold down)
-        pair = statistics.median(
-            side_by_side(["tag", "--lines", "-j", "1", "--model", str(model)], lines) for _ in range(3)
+        # ratios within rounds again: one job, two jobs, and two separate one-job runs at once, one
+        # per core, nothing shared (what two cores give at best: their shared caches and memory can
+        # hold it under 2x)
+        twos, pairs = [], []
+        for _ in range(3):
+            alone = run(one_job, lines)
+            twos.append(alone / run(["tag", "--lines", "-j", "2", "--model", str(model)], lines, cores="0,1"))
+            pairs.append(2 * alone / side_by_side(one_job, lines))
+        rows.append(
+            ("tag --lines -j 2 on two cores vs -j 1 (target >= 1.8x)", f"{statistics.median(twos):.2f}x")
         )
         rows.append(
-            ("two separate -j 1 runs at once, one per core, vs one run", f"{2 * seconds / pair:.2f}x")
+            ("two separate -j 1 runs at once, one per core, vs one run", f"{statistics.median(pairs):.2f}x")
         )
 
         # whole articles: the labelled articles copied to about --article-mb MB, so start-up does not dominate
