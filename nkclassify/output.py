@@ -195,16 +195,18 @@ _SHOWN = [repr(k / 10**_PLACES) for k in range(10**_PLACES + 1)]
 
 def _json_inner(texts: list[str]) -> list[str]:
     """Each text as it stands between the quotes of its JSON string. Most texts need no escaping:
-    one numpy scan of the joined batch finds the few that do, and only those go through the
-    encoder (a call per text was a fifth of the time a row took; a regular expression scanned no
-    faster)."""
-    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    hits = np.flatnonzero((codes < 0x20) | (codes == 0x22) | (codes == 0x5C))  # controls, '"', '\\'
+    one numpy scan of the batch's UTF-8 bytes finds the few that do (a control character, '"' or
+    '\\' is a byte no other character's UTF-8 contains), and only those go through the encoder
+    (a call per text was a fifth of the time a row took)."""
+    raw = np.frombuffer("\x1f".join(texts).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    breaks = np.flatnonzero(raw == 0x1F)  # the separators, if no text holds one itself
+    if len(breaks) != len(texts) - 1:
+        return [_encode_string(text)[1:-1] for text in texts]
+    hits = np.flatnonzero(((raw < 0x20) & (raw != 0x1F)) | (raw == 0x22) | (raw == 0x5C))
     if not len(hits):
         return texts
-    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
     inner = list(texts)
-    for i in dict.fromkeys(np.searchsorted(ends, hits, side="right").tolist()):
+    for i in dict.fromkeys(np.searchsorted(breaks, hits).tolist()):  # its text: separators before it
         inner[i] = _encode_string(texts[i])[1:-1]
     return inner
 

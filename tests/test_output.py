@@ -62,10 +62,11 @@ def test_texts_are_escaped_as_the_json_encoder_escapes_them():
     """The batch is scanned once for what needs escaping: every text must still come out as the
     encoder writes it, whatever sits at the edges between texts (empty texts too)."""
     rng = random.Random(7)
-    alphabet = 'ab "\\\t\n\x00\x1f\x7f é북🙂\ud800'
-    for _ in range(200):
-        texts = ["".join(rng.choices(alphabet, k=rng.randrange(6))) for _ in range(rng.randrange(1, 12))]
-        assert [f'"{t}"' for t in _json_inner(texts)] == list(map(encode_basestring, texts))
+    # the batch is joined at \x1f: batches with and without it in their texts
+    for alphabet in ('ab "\\\t\n\x00\x7f é북🙂\ud800', 'ab "\\\t\n\x00\x1f\x7f é북🙂\ud800'):
+        for _ in range(200):
+            texts = ["".join(rng.choices(alphabet, k=rng.randrange(6))) for _ in range(rng.randrange(1, 12))]
+            assert [f'"{t}"' for t in _json_inner(texts)] == list(map(encode_basestring, texts))
     clean = ["no escapes here", "", "북한"]
     assert _json_inner(clean) is clean  # the usual batch: the texts themselves, no copy
 
