@@ -399,6 +399,7 @@ class HtmlWriter(Writer):
     def article(self, summary: ArticleSummary) -> str:
         """Render one article into the page kept for the footer; nothing is written until then."""
         from html import escape as e  # here, not at the top: its entity table costs every start 3 ms
+
         n = summary.units
         title = summary.source + (f" #{summary.record_id}" if summary.record_id is not None else "")
         shares = (
