@@ -257,6 +257,10 @@ def read_model_file(path: Path) -> dict[str, Any]:
         raise ModelError(f"{where}: is a folder, not a model file") from None
     except FileNotFoundError:
         raise ModelError(f"{where}: model file not found") from None
+    except io.UnsupportedOperation:  # a pipe (``--model <(...)``): a zip is read from its end
+        raise ModelError(
+            f"{where}: not a file that can be read at random (a pipe?); give a model file"
+        ) from None
     if hasattr(content, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
         content.madvise(mmap.MADV_DONTNEED)  # hashing touched every page; let the unused ones go
     arrays = {}

@@ -3,9 +3,12 @@
 import hashlib
 import io
 import json
+import os
 import pickle
 import shutil
+import threading
 import zipfile
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +96,25 @@ def test_a_file_with_deflated_members_loads_the_same(seed_model, tmp_path):
     texts = ["Nine workers defected to South Korea.", "Wages went to the state.", ""]
     for got, expected in zip(Engine.load(deflated).predict(texts), Engine.load(seed_model).predict(texts)):
         assert np.array_equal(got, expected)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_model_from_a_pipe_is_one_error(tmp_path):
+    """``--model <(...)`` hands over a pipe, and a zip is read from its end."""
+    pipe = tmp_path / "model.nkmodel"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with suppress(BrokenPipeError), open(pipe, "wb") as writer:
+            writer.write(b"PK\x03\x04" + bytes(4096))
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        with pytest.raises(ModelError, match="read at random"):
+            Engine.load(pipe)
+    finally:
+        feeder.join(5)
 
 
 def test_a_member_damaged_inside_the_zip_is_one_error(seed_model, tmp_path):
