@@ -534,9 +534,11 @@ def explain_cli(
 
     if sentence == "-":  # as tag reads it: the whole of standard input, one unit
         try:
-            sentence = read_unit(sys.stdin.buffer)
+            sentence, note = read_unit(sys.stdin.buffer)
         except InputError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
+        if note:
+            typer.echo(f"warning: standard input: {note}", err=True)
     if not sentence.strip():
         raise fail("the sentence is empty", EXIT_USAGE)
     tagger = run(lambda: Tagger.load(model))

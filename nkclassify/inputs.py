@@ -66,16 +66,25 @@ class Problem:
     message: str
 
 
-def read_unit(stream: BinaryIO, max_chars: int = MAX_LINE_CHARS) -> str:
-    """The whole of a stream as one unit (``explain -``), stripped; ``InputError`` when it is not
-    UTF-8 or longer than a unit may be (it is read no further than that)."""
+def read_unit(stream: BinaryIO, max_chars: int = MAX_LINE_CHARS) -> tuple[str, str | None]:
+    """The whole of a stream as one unit (``explain -``), stripped, and a note when it was not
+    UTF-8 but Windows-1252 (decoded as ``tag`` decodes a file); ``InputError`` when it is neither,
+    or longer than a unit may be (it is read no further than that)."""
+    data = stream.read(4 * max_chars + 1)  # 4 bytes a character at most
+    note = None
     try:
-        text = stream.read(4 * max_chars + 1).decode("utf-8-sig")  # 4 bytes a character at most
-    except UnicodeDecodeError:
-        raise InputError("standard input is not UTF-8 text") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"standard input is not UTF-8 or Windows-1252 text (bad byte at {exc.start})"
+            ) from None
+        note = f"not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252"
     if len(text) > max_chars:
         raise InputError(f"standard input is longer than one unit may be ({max_chars:,} characters)")
-    return text.strip()
+    return text.strip(), note
 
 
 def decode(data: bytes, source: str) -> Document | Problem:

@@ -174,7 +174,14 @@ def test_explain(seed_model):
         piped.exit_code == 0
         and piped.stdout == invoke("explain", "--model", seed_model, "Two soldiers fled their base.").stdout
     )
-    one_line_error(invoke("explain", "--model", seed_model, "-", stdin=b"\xff\xfe bad"), 2, "not UTF-8")
+    one_line_error(invoke("explain", "--model", seed_model, "-", stdin=b"\x81\x8d bad"), 2, "not UTF-8")
+    # Windows-1252, as tag decodes such a file: explained, with a warning
+    sentence = "Two soldiers fled the café \u2014 and their base."
+    legacy = invoke("explain", "--model", seed_model, "-", stdin=sentence.encode("cp1252"))
+    assert (
+        legacy.exit_code == 0 and legacy.stdout == invoke("explain", "--model", seed_model, sentence).stdout
+    )
+    assert "warning: standard input: not UTF-8" in legacy.stderr
     one_line_error(invoke("explain", "--model", seed_model, "-", stdin=b" \n"), 2, "sentence is empty")
 
 

@@ -187,8 +187,10 @@ def test_a_stream_read_as_one_unit():
     from nkclassify.errors import InputError
     from nkclassify.inputs import read_unit
 
-    assert read_unit(io.BytesIO("\ufeffWorkers fled.\r\n".encode())) == "Workers fled."
-    with pytest.raises(InputError, match="not UTF-8"):
-        read_unit(io.BytesIO(b"\xff\xfe bad"))
+    assert read_unit(io.BytesIO("\ufeffWorkers fled.\r\n".encode())) == ("Workers fled.", None)
+    text, note = read_unit(io.BytesIO("Workers fled to Caf\xe9 Seoul.".encode("cp1252")))
+    assert text == "Workers fled to Caf\xe9 Seoul." and "decoded as Windows-1252" in note
+    with pytest.raises(InputError, match="not UTF-8 or Windows-1252"):
+        read_unit(io.BytesIO(b"\x81\x8d bad"))  # bytes Windows-1252 leaves undefined
     with pytest.raises(InputError, match="longer than one unit"):
         read_unit(io.BytesIO(b"x" * 101), max_chars=100)
