@@ -66,22 +66,29 @@ class Problem:
     message: str
 
 
+def _text(data: bytes) -> tuple[str, str | None]:
+    """A whole input's text: UTF-8 (with or without BOM), else Windows-1252 with a note saying so;
+    the UTF-8 ``UnicodeDecodeError`` (where the first bad byte is) when neither decodes it."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        try:
+            return data.decode("cp1252"), f"not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252"
+        except UnicodeDecodeError:
+            raise exc from None
+
+
 def read_unit(stream: BinaryIO, max_chars: int = MAX_LINE_CHARS) -> tuple[str, str | None]:
     """The whole of a stream as one unit (``explain -``), stripped, and a note when it was not
     UTF-8 but Windows-1252 (decoded as ``tag`` decodes a file); ``InputError`` when it is neither,
     or longer than a unit may be (it is read no further than that)."""
     data = stream.read(4 * max_chars + 1)  # 4 bytes a character at most
-    note = None
     try:
-        text = data.decode("utf-8-sig")
+        text, note = _text(data)
     except UnicodeDecodeError as exc:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise InputError(
-                f"standard input is not UTF-8 or Windows-1252 text (bad byte at {exc.start})"
-            ) from None
-        note = f"not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252"
+        raise InputError(
+            f"standard input is not UTF-8 or Windows-1252 text (bad byte at {exc.start})"
+        ) from None
     if len(text) > max_chars:
         raise InputError(f"standard input is longer than one unit may be ({max_chars:,} characters)")
     return text.strip(), note
@@ -91,15 +98,10 @@ def decode(data: bytes, source: str) -> Document | Problem:
     """Bytes -> Document, or the reason they are not a text article."""
     if b"\0" in data[:_SNIFF_BYTES]:
         return Problem(source, "binary file (contains NUL bytes), skipped")
-    note = None
     try:
-        text = data.decode("utf-8-sig")
+        text, note = _text(data)
     except UnicodeDecodeError as exc:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            return Problem(source, f"not UTF-8 or Windows-1252 text (bad byte at {exc.start}), skipped")
-        note = f"not UTF-8 (bad byte at {exc.start}); decoded as Windows-1252"
+        return Problem(source, f"not UTF-8 or Windows-1252 text (bad byte at {exc.start}), skipped")
     if not text.strip():
         return Problem(source, "empty file, nothing to tag")
     longest = max((len(line) for line in text.split("\n")), default=0)
