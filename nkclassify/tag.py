@@ -250,20 +250,18 @@ class Tagger:
         pending: list[_Piece] = []
         count = 0
         for item in items:
-            if isinstance(item, Problem):
+            # what came before a problem or a note is given first; a pause (the input waits) tags
+            # what came now rather than hold it for a full batch
+            if isinstance(item, Problem) or item.pause or item.notes:
                 yield from self._tagged(pending)
                 pending, count = [], 0
+            if isinstance(item, Problem):
                 yield item
                 continue
-            if item.pause:  # the input waits: tag what came now rather than hold it for a full batch
-                yield from self._tagged(pending)
-                pending, count = [], 0
+            if item.pause:
                 continue
-            if item.notes:
-                yield from self._tagged(pending)
-                pending, count = [], 0
-                for note in item.notes:
-                    yield TaggedDocument(item.source, self.topic_names, self.stance_names, note=note)
+            for note in item.notes:
+                yield TaggedDocument(item.source, self.topic_names, self.stance_names, note=note)
             piece = _line_piece(item)
             while len(piece.texts):
                 room = batch_units - count
