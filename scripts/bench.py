@@ -199,7 +199,7 @@ def main() -> None:
         rows.append(("CLI time / bare engine time (target <= 1.25)", f"{statistics.median(ratios):.2f}x"))
         one = tmp / "one.txt"
         one.write_text(texts[0] + "\n", encoding="utf-8")
-        startup = median_run(["tag", "--lines", "-j", "1", "--model", str(model)], one, times=5)
+        startup = median_run(one_job, one, times=5)
         rows.append(("start-up to the first output line (target < 0.3 s)", f"{startup:.2f} s"))
         helptime = median_run(["--help"], times=5)
         rows.append(("nkclassify --help (target < 0.2 s)", f"{helptime:.2f} s"))
